@@ -1,0 +1,202 @@
+/**
+ * Bench results: their shape (what bench/results/<date>.json holds), the medians and ratios
+ * computed from the raw runs, and the text forms (console table, README markdown).
+ */
+import type { LoadResult } from './load.js';
+import type { Machine } from './machine.js';
+import { machineLine } from './machine.js';
+import type { BatchWindow } from './metrics.js';
+import type { BenchOptions } from './options.js';
+import { median, ratio, sum } from './stats.js';
+
+export interface RunRecord extends LoadResult {
+  /** 1-based round this run belongs to */
+  round: number;
+  /** batching over the measured window; null for servers without switchyard's metrics */
+  batching: BatchWindow | null;
+}
+
+export interface CellSummary {
+  caseId: string;
+  connections: number;
+  runs: RunRecord[];
+  median: { reqPerSec: number; p50Ms: number; p99Ms: number; meanBatchSize: number | null };
+  /** over all measured runs */
+  totals: { ok2xx: number; errors: number; timeouts: number; non2xx: number; batches: number; reasons: Record<string, number> };
+}
+
+export interface CaseInfo {
+  id: string;
+  title: string;
+  description: string;
+  /** facts the server reported at startup (e.g. uws: native), from its first start */
+  facts: Record<string, string>;
+}
+
+export interface RatioRow {
+  connections: number;
+  /** batching-on req/s ÷ ceiling req/s */
+  batchingVsCeiling: number;
+  /** batching-on req/s ÷ batching-off req/s */
+  batchingOnVsOff: number;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  machine: Machine;
+  options: BenchOptions;
+  build: string;
+  cases: CaseInfo[];
+  cells: CellSummary[];
+  ratios: RatioRow[];
+  aims: AimCheck[];
+}
+
+export interface AimCheck {
+  description: string;
+  value: number;
+  target: number;
+  met: boolean;
+}
+
+export function summarize(caseId: string, connections: number, runs: RunRecord[]): CellSummary {
+  const reasons: Record<string, number> = {};
+  let batches = 0;
+  for (const r of runs) {
+    if (r.batching === null) continue;
+    batches += r.batching.batches;
+    for (const [k, v] of Object.entries(r.batching.reasons)) reasons[k] = (reasons[k] ?? 0) + v;
+  }
+  const sizes = runs.map((r) => r.batching?.meanBatchSize ?? NaN);
+  const medianSize = median(sizes);
+  return {
+    caseId,
+    connections,
+    runs,
+    median: {
+      reqPerSec: median(runs.map((r) => r.reqPerSec)),
+      p50Ms: median(runs.map((r) => r.latencyMs.p50)),
+      p99Ms: median(runs.map((r) => r.latencyMs.p99)),
+      meanBatchSize: Number.isFinite(medianSize) ? medianSize : null,
+    },
+    totals: {
+      ok2xx: sum(runs.map((r) => r.ok2xx)),
+      errors: sum(runs.map((r) => r.errors)),
+      timeouts: sum(runs.map((r) => r.timeouts)),
+      non2xx: sum(runs.map((r) => r.non2xx)),
+      batches,
+      reasons,
+    },
+  };
+}
+
+export function ratios(cells: readonly CellSummary[], concurrency: readonly number[], on: string, off: string, ceiling: string): RatioRow[] {
+  const rps = (id: string, c: number): number => cells.find((x) => x.caseId === id && x.connections === c)?.median.reqPerSec ?? NaN;
+  return concurrency.map((c) => ({
+    connections: c,
+    batchingVsCeiling: ratio(rps(on, c), rps(ceiling, c)),
+    batchingOnVsOff: ratio(rps(on, c), rps(off, c)),
+  }));
+}
+
+/** The reference aims at concurrency 256 (when measured): ≥ 50 % of the ceiling, ≥ 5× batching off. */
+export function checkAims(rows: readonly RatioRow[]): AimCheck[] {
+  const row = rows.find((r) => r.connections === 256);
+  if (row === undefined) return [];
+  const out: AimCheck[] = [];
+  if (Number.isFinite(row.batchingVsCeiling)) {
+    out.push({ description: 'batching on at concurrency 256 vs the ceiling', value: row.batchingVsCeiling, target: 0.5, met: row.batchingVsCeiling >= 0.5 });
+  }
+  if (Number.isFinite(row.batchingOnVsOff)) {
+    out.push({ description: 'batching on vs batching off at concurrency 256', value: row.batchingOnVsOff, target: 5, met: row.batchingOnVsOff >= 5 });
+  }
+  return out;
+}
+
+// ---- text ----
+
+const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
+const fmtMs = (n: number): string => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : '—');
+const fmtRatio = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '—');
+const fmtPct = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(0)} %` : '—');
+
+function fmtReasons(reasons: Record<string, number>): string {
+  const total = sum(Object.values(reasons));
+  if (total === 0) return '—';
+  return Object.entries(reasons)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => {
+      const pct = (v / total) * 100;
+      return `${k} ${pct < 1 ? '<1' : pct.toFixed(0)}%`;
+    })
+    .join(', ');
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[]): string {
+  const lines = [`| ${header.join(' | ')} |`, `|${align.map((a) => (a === 'r' ? '---:' : ':---')).join('|')}|`];
+  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+export function resultsTable(report: BenchReport): string {
+  const title = (id: string): string => report.cases.find((c) => c.id === id)?.title ?? id;
+  const rows = report.cells.map((c) => [
+    title(c.caseId),
+    String(c.connections),
+    fmtInt(c.median.reqPerSec),
+    fmtMs(c.median.p50Ms),
+    fmtMs(c.median.p99Ms),
+    `${c.totals.errors} / ${c.totals.non2xx}`,
+    c.median.meanBatchSize === null ? '—' : c.median.meanBatchSize.toFixed(1),
+    fmtReasons(c.totals.reasons),
+  ]);
+  return table(
+    ['case', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors / non-2xx', 'mean batch', 'dispatch reasons'],
+    rows,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+  );
+}
+
+export function ratiosTable(report: BenchReport): string {
+  return table(
+    ['concurrency', 'batching on ÷ ceiling', 'batching on ÷ batching off'],
+    report.ratios.map((r) => [String(r.connections), fmtPct(r.batchingVsCeiling), fmtRatio(r.batchingOnVsOff)]),
+    ['r', 'r', 'r'],
+  );
+}
+
+function aimsText(report: BenchReport): string {
+  if (report.aims.length === 0) return '';
+  const lines = report.aims.map((a) => {
+    const value = a.target < 1 ? fmtPct(a.value) : fmtRatio(a.value);
+    const target = a.target < 1 ? fmtPct(a.target) : fmtRatio(a.target);
+    return `- ${a.description}: ${value} (aim ≥ ${target}) — ${a.met ? 'met' : 'not met'}`;
+  });
+  return `Reference aims:\n\n${lines.join('\n')}\n`;
+}
+
+function optionsLine(o: BenchOptions): string {
+  return `${o.runs} run(s) of ${o.duration} s after ${o.warmup} s warm-up per case and concurrency; median shown`;
+}
+
+/** The markdown the README shows: machine, command, results, ratios. */
+export function markdown(report: BenchReport): string {
+  const uws = report.cases.map((c) => `${c.id}: uWS ${c.facts.uws ?? '?'}`).join(', ');
+  return [
+    `# switchyard bench — ${report.startedAt.slice(0, 10)}`,
+    '',
+    `Machine: ${machineLine(report.machine)}${report.machine.commit ? `; commit ${report.machine.commit}` : ''}`,
+    '',
+    `Command: \`${report.command}\` (${optionsLine(report.options)}; ${uws})`,
+    '',
+    'Load: autocannon in the bench process, one request in flight per connection, `POST /v2/models/tabular/infer` with one 16-value FP32 row (REST JSON). req/s counts 2xx responses; latencies are of 2xx responses; errors and non-2xx are summed over all runs; mean batch and dispatch reasons come from switchyard\'s /metrics over the measured windows.',
+    '',
+    resultsTable(report),
+    '',
+    ratiosTable(report),
+    '',
+    aimsText(report),
+  ].join('\n');
+}

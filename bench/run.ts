@@ -1,0 +1,179 @@
+/**
+ * `npm run bench`: REST JSON inference on the example `tabular` model against a uWS
+ * hello-world ceiling, in one run so that the ratios compare numbers taken side by side.
+ *
+ * Cases (each server in its own child process, the load generator in this one):
+ *   ceiling       bench/servers/hello-uws.ts: reads the body, answers fixed JSON
+ *   batching-on   switchyard, the example repository as it is (dynamic batching up to 64)
+ *   batching-off  switchyard, the same repository with tabular's `max_batch_size: 0`
+ *
+ * Runs go in rounds: each round starts every case's server afresh, measures each
+ * concurrency (warm-up, then measured run) and stops it; the median over rounds is reported.
+ * Options: see lib/options.ts or bench/README.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCeiling } from './lib/ceiling.js';
+import { measure, type LoadTarget } from './lib/load.js';
+import { describeMachine, machineLine } from './lib/machine.js';
+import { batchWindow, scrapeBatches } from './lib/metrics.js';
+import { OptionsError, parseOptions, type BenchOptions } from './lib/options.js';
+import { checkAims, markdown, ratios, ratiosTable, resultsTable, summarize, type BenchReport, type CaseInfo, type RunRecord } from './lib/report.js';
+import { ensureBuilt, prepareRepository, startSwitchyard } from './lib/switchyard.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MODEL = 'tabular';
+const EXAMPLE_REPOSITORY = path.join(REPO_ROOT, 'examples', 'models');
+
+/** One row of 16 features; fixed so that every case and run sends the same bytes. */
+const ROW = [0.42, -1.3, 0.07, 2.5, -0.61, 1.18, 0.0, -2.2, 0.93, 0.33, -0.05, 1.77, -1.02, 0.5, 0.26, -0.88];
+const BODY = JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, ROW.length], data: ROW }] });
+const HEADERS = { 'content-type': 'application/json' };
+
+interface Started {
+  baseUrl: string;
+  facts: Record<string, string>;
+  /** switchyard exposes /metrics with batching series; the ceiling does not */
+  hasMetrics: boolean;
+  stop(): Promise<void>;
+}
+
+interface CaseDef {
+  info: Omit<CaseInfo, 'facts'>;
+  start(): Promise<Started>;
+}
+
+const CASES: readonly CaseDef[] = [
+  {
+    info: { id: 'ceiling', title: 'ceiling (uWS hello)', description: 'uWebSockets.js server that reads the body and answers a fixed JSON: the most this machine serves' },
+    async start() {
+      const s = await startCeiling(REPO_ROOT);
+      return { baseUrl: `http://127.0.0.1:${s.port}`, facts: s.facts, hasMetrics: false, stop: () => s.stop() };
+    },
+  },
+  {
+    info: { id: 'batching-on', title: 'switchyard, batching on', description: `switchyard REST JSON infer on ${MODEL}, its example config (dynamic batching)` },
+    start: () => switchyard('on'),
+  },
+  {
+    info: { id: 'batching-off', title: 'switchyard, batching off', description: `switchyard REST JSON infer on ${MODEL} with max_batch_size: 0 (one request per model run)` },
+    start: () => switchyard('off'),
+  },
+];
+
+async function switchyard(mode: 'on' | 'off'): Promise<Started> {
+  const repository = prepareRepository(EXAMPLE_REPOSITORY, MODEL, mode);
+  const s = await startSwitchyard({ repoRoot: REPO_ROOT, repository, name: `switchyard (batching ${mode})` });
+  return { baseUrl: s.baseUrl, facts: s.server.facts, hasMetrics: true, stop: () => s.stop() };
+}
+
+/** One request before measuring: a server that does not answer 200 with outputs stops the bench. */
+async function checkServer(caseId: string, target: LoadTarget): Promise<void> {
+  const res = await fetch(target.url, { method: 'POST', body: target.body, headers: target.headers });
+  const text = await res.text();
+  let outputs: unknown = null;
+  try {
+    outputs = (JSON.parse(text) as { outputs?: unknown }).outputs;
+  } catch {
+    // reported below
+  }
+  if (res.status !== 200 || !Array.isArray(outputs)) {
+    throw new Error(`${caseId}: POST ${target.url} answered ${res.status} ${text.slice(0, 300)} — expected 200 with an "outputs" array`);
+  }
+}
+
+const log = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+function localDate(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+async function main(): Promise<void> {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2), process.env, CASES.map((c) => c.info.id), path.join(REPO_ROOT, 'bench', 'results'));
+  } catch (e) {
+    if (e instanceof OptionsError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const started = new Date();
+  const machine = describeMachine(REPO_ROOT);
+  log(`machine: ${machineLine(machine)}`);
+  const needsSwitchyard = options.cases.some((c) => c !== 'ceiling');
+  const build = needsSwitchyard ? ensureBuilt(REPO_ROOT) : 'not needed';
+  log(`build: ${build}`);
+  const cases = CASES.filter((c) => options.cases.includes(c.info.id));
+  const perCell = cases.length * options.concurrency.length;
+  const seconds = options.runs * perCell * (options.duration + options.warmup);
+  log(`plan: ${options.runs} round(s) × ${cases.length} case(s) × concurrency ${options.concurrency.join(',')}: ${options.warmup} s warm-up + ${options.duration} s each, about ${Math.ceil(seconds / 60)} min`);
+
+  const runs = new Map<string, RunRecord[]>();
+  const facts = new Map<string, Record<string, string>>();
+  for (let round = 1; round <= options.runs; round++) {
+    for (const c of cases) {
+      const server = await c.start();
+      if (!facts.has(c.info.id)) facts.set(c.info.id, server.facts);
+      try {
+        const target: LoadTarget = { url: `${server.baseUrl}/v2/models/${MODEL}/infer`, body: BODY, headers: HEADERS };
+        await checkServer(c.info.id, target);
+        for (const connections of options.concurrency) {
+          const probe = server.hasMetrics ? () => scrapeBatches(server.baseUrl, MODEL) : null;
+          const { result, before, after } = await measure(target, { connections, duration: options.duration, warmup: options.warmup }, probe);
+          const batching = before !== null && after !== null ? batchWindow(before, after) : null;
+          const record: RunRecord = { ...result, round, batching };
+          const key = `${c.info.id}@${connections}`;
+          runs.set(key, [...(runs.get(key) ?? []), record]);
+          const batch = batching?.meanBatchSize != null ? `, mean batch ${batching.meanBatchSize.toFixed(1)}` : '';
+          log(
+            `[round ${round}/${options.runs}] ${c.info.id} c=${connections}: ${Math.round(result.reqPerSec)} req/s, ` +
+              `p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, ` +
+              `errors ${result.errors}, non-2xx ${result.non2xx}${batch}`,
+          );
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+
+  const cells = cases.flatMap((c) => options.concurrency.map((n) => summarize(c.info.id, n, runs.get(`${c.info.id}@${n}`) ?? [])));
+  const ratioRows = ratios(cells, options.concurrency, 'batching-on', 'batching-off', 'ceiling');
+  const args = process.argv.slice(2);
+  const report: BenchReport = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
+    machine,
+    options: { ...options, out: path.relative(REPO_ROOT, options.out) || '.' },
+    build,
+    cases: cases.map((c) => ({ ...c.info, facts: facts.get(c.info.id) ?? {} })),
+    cells,
+    ratios: ratioRows,
+    aims: checkAims(ratioRows),
+  };
+
+  log('');
+  log(resultsTable(report));
+  log('');
+  log(ratiosTable(report));
+  for (const a of report.aims) log(`aim: ${a.description}: ${a.value.toFixed(2)} (≥ ${a.target}) ${a.met ? 'met' : 'NOT met'}`);
+
+  mkdirSync(options.out, { recursive: true });
+  const stem = path.join(options.out, `${localDate(started)}${options.quick ? '.quick' : ''}`);
+  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${stem}.md`, markdown(report));
+  log('');
+  log(`wrote ${path.relative(process.cwd(), stem)}.json and .md`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,144 @@
+/**
+ * The example models, each a function from its parameters to the bytes of an ONNX model.
+ */
+import { ELEM, attr, encodeModel, floatTensor, int64Tensor, node, valueInfo, type ElemType } from './onnx-builder.js';
+import { mulberry32, uniform } from './prng.js';
+
+export const TABULAR_FEATURES = 16;
+export const TABULAR_HIDDEN = 32;
+export const TABULAR_CLASSES = 3;
+
+/**
+ * MLP classifier: x FP32 [batch,16] → MatMul+Add+Relu (32) → MatMul+Add (3 logits)
+ * → `probabilities` = Softmax(logits), `label` = ArgMax(logits, axis 1).
+ * Weights are Glorot-uniform from mulberry32(seed).
+ */
+export function tabularModel(seed: number): Uint8Array {
+  const rand = mulberry32(seed);
+  const [f, h, c] = [TABULAR_FEATURES, TABULAR_HIDDEN, TABULAR_CLASSES];
+  const w1 = uniform(rand, f * h, Math.sqrt(6 / (f + h)));
+  const b1 = uniform(rand, h, 0.1);
+  const w2 = uniform(rand, h * c, Math.sqrt(6 / (h + c)));
+  const b2 = uniform(rand, c, 0.1);
+  return encodeModel({
+    name: 'tabular',
+    docString: `MLP classifier ${f}→${h}→${c}, weights from seed ${seed}`,
+    inputs: [valueInfo('x', ELEM.FLOAT, ['batch', f])],
+    outputs: [
+      valueInfo('probabilities', ELEM.FLOAT, ['batch', c]),
+      valueInfo('label', ELEM.INT64, ['batch']),
+    ],
+    initializers: [
+      floatTensor('w1', [f, h], w1),
+      floatTensor('b1', [h], b1),
+      floatTensor('w2', [h, c], w2),
+      floatTensor('b2', [c], b2),
+    ],
+    nodes: [
+      node('MatMul', ['x', 'w1'], ['h1_mm']),
+      node('Add', ['h1_mm', 'b1'], ['h1_pre']),
+      node('Relu', ['h1_pre'], ['h1']),
+      node('MatMul', ['h1', 'w2'], ['logits_mm']),
+      node('Add', ['logits_mm', 'b2'], ['logits']),
+      node('Softmax', ['logits'], ['probabilities'], [attr('axis', -1)]),
+      node('ArgMax', ['logits'], ['label'], [attr('axis', 1), attr('keepdims', 0)]),
+    ],
+  });
+}
+
+export const HEAVY_WIDTH = 512;
+export const HEAVY_LAYERS = 6;
+/** Multiplier and prime modulus of the in-graph weight hash (those of the MINSTD generator). */
+const HASH_A = 48271;
+const HASH_P = 2147483647;
+
+/**
+ * Compute-heavy model: y = relu(W6 · … relu(W1 · x)), x and y FP32 [batch,512].
+ *
+ * The 512×512 weights are not stored: each is computed in the graph from scalar constants,
+ *   i = Range(k·512², (k+1)·512²) (INT64), u = (A·i² mod P) / P − 0.5, W_k = Reshape(s·u, [512,512])
+ * with exact int64 arithmetic (A·i² < 2^57), so the weights are the same on every platform.
+ * ONNX Runtime constant-folds these subgraphs when it creates the session, so a run costs
+ * only the six MatMuls. u is uniform on [-0.5,0.5) (variance 1/12); s = sqrt(24/512) gives
+ * W the He variance 2/512, which keeps the activations' scale roughly constant through ReLUs.
+ */
+export function heavyModel(): Uint8Array {
+  const n = HEAVY_WIDTH;
+  const count = n * n;
+  const scale = Math.sqrt(24 / n);
+  const initializers = [
+    int64Tensor('one', [], [1]),
+    int64Tensor('hash_a', [], [HASH_A]),
+    int64Tensor('hash_p', [], [HASH_P]),
+    floatTensor('inv_p', [], [1 / HASH_P]),
+    floatTensor('half', [], [0.5]),
+    floatTensor('scale', [], [scale]),
+    int64Tensor('w_shape', [2], [n, n]),
+  ];
+  const nodes = [];
+  let prev = 'x';
+  for (let k = 0; k < HEAVY_LAYERS; k++) {
+    const p = `w${k}_`;
+    initializers.push(int64Tensor(`${p}start`, [], [k * count]), int64Tensor(`${p}limit`, [], [(k + 1) * count]));
+    nodes.push(
+      node('Range', [`${p}start`, `${p}limit`, 'one'], [`${p}i`]),
+      node('Mul', [`${p}i`, `${p}i`], [`${p}i2`]),
+      node('Mul', [`${p}i2`, 'hash_a'], [`${p}ai2`]),
+      node('Mod', [`${p}ai2`, 'hash_p'], [`${p}h`]),
+      node('Cast', [`${p}h`], [`${p}hf`], [attr('to', ELEM.FLOAT)]),
+      node('Mul', [`${p}hf`, 'inv_p'], [`${p}u01`]),
+      node('Sub', [`${p}u01`, 'half'], [`${p}u`]),
+      node('Mul', [`${p}u`, 'scale'], [`${p}flat`]),
+      node('Reshape', [`${p}flat`, 'w_shape'], [`w${k}`]),
+    );
+    const out = k === HEAVY_LAYERS - 1 ? 'y' : `a${k}`;
+    nodes.push(node('MatMul', [prev, `w${k}`], [`${out}_mm`]), node('Relu', [`${out}_mm`], [out]));
+    prev = out;
+  }
+  return encodeModel({
+    name: 'heavy',
+    docString: `${HEAVY_LAYERS} layers of MatMul(${n}x${n})+Relu; weights computed in-graph and constant-folded by the runtime`,
+    inputs: [valueInfo('x', ELEM.FLOAT, ['batch', n])],
+    outputs: [valueInfo('y', ELEM.FLOAT, ['batch', n])],
+    initializers,
+    nodes,
+  });
+}
+
+/** Every KServe v2 datatype with its ONNX element type, in the protocol's order. */
+export const DTYPES_TYPES: ReadonlyArray<readonly [string, ElemType]> = [
+  ['BOOL', ELEM.BOOL],
+  ['UINT8', ELEM.UINT8],
+  ['UINT16', ELEM.UINT16],
+  ['UINT32', ELEM.UINT32],
+  ['UINT64', ELEM.UINT64],
+  ['INT8', ELEM.INT8],
+  ['INT16', ELEM.INT16],
+  ['INT32', ELEM.INT32],
+  ['INT64', ELEM.INT64],
+  ['FP16', ELEM.FLOAT16],
+  ['FP32', ELEM.FLOAT],
+  ['FP64', ELEM.DOUBLE],
+  ['BYTES', ELEM.STRING],
+];
+
+/** Pass-through model: for each datatype, `out_<dt>` = Identity(`in_<dt>`), shape [batch, n_<dt>]. */
+export function dtypesModel(): Uint8Array {
+  const inputs = [];
+  const outputs = [];
+  const nodes = [];
+  for (const [dt, elem] of DTYPES_TYPES) {
+    const lower = dt.toLowerCase();
+    inputs.push(valueInfo(`in_${lower}`, elem, ['batch', `n_${lower}`]));
+    outputs.push(valueInfo(`out_${lower}`, elem, ['batch', `n_${lower}`]));
+    nodes.push(node('Identity', [`in_${lower}`], [`out_${lower}`]));
+  }
+  return encodeModel({
+    name: 'dtypes',
+    docString: 'Identity for every KServe v2 datatype',
+    inputs,
+    outputs,
+    initializers: [],
+    nodes,
+  });
+}

@@ -1,0 +1,33 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { DispatchReason } from './scheduler.js';
+
+/**
+ * Batching events on `node:diagnostics_channel`. Metrics and tracing subscribe; the batcher
+ * builds a payload only when a channel has subscribers, and imports neither.
+ */
+
+export const BATCH_DISPATCH_CHANNEL = 'switchyard:batch:dispatch';
+export const BATCH_COMPLETE_CHANNEL = 'switchyard:batch:complete';
+
+/** Published when a batch leaves the queue for an instance. */
+export interface BatchDispatchEvent {
+  readonly model: string;
+  readonly version: string;
+  /** dim-0 rows in the batch */
+  readonly items: number;
+  readonly requests: number;
+  readonly reason: DispatchReason;
+}
+
+/** Published when the runner settles a batch (error: it rejected or returned bad outputs). */
+export interface BatchCompleteEvent {
+  readonly model: string;
+  readonly version: string;
+  readonly items: number;
+  readonly requests: number;
+  readonly computeUs: number;
+  readonly error: boolean;
+}
+
+export const dispatchChannel = diagnosticsChannel.channel(BATCH_DISPATCH_CHANNEL);
+export const completeChannel = diagnosticsChannel.channel(BATCH_COMPLETE_CHANNEL);

@@ -1,0 +1,64 @@
+import { Command } from 'commander';
+import { ConfigError, loadServerConfig } from './config/index.js';
+import { doctor, formatDoctor } from './doctor.js';
+import { startServer } from './serve.js';
+import { SERVER_VERSION } from './transport/http/metadata.js';
+import { createLogger } from './telemetry/index.js';
+
+async function serve(opts: { config?: string }): Promise<void> {
+  let config;
+  try {
+    config = loadServerConfig(opts.config ?? null);
+  } catch (e) {
+    if (e instanceof ConfigError || (e instanceof Error && e.name === 'ConfigError')) {
+      process.stderr.write(`switchyard: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = createLogger(config.log_level);
+  const server = await startServer(config, log);
+  let signals = 0;
+  const shutdown = (signal: string): void => {
+    signals++;
+    if (signals > 1) {
+      log.warn('second signal: exiting without draining', { signal });
+      process.exit(1);
+    }
+    log.info('draining', { signal, timeoutS: config.drain_timeout_s });
+    server.stop().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        log.error('stop failed', { err: e });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+export function main(argv: string[]): void {
+  const program = new Command();
+  program.name('switchyard').description('Model serving gateway: KServe v2 over REST, dynamic batching, ONNX Runtime').version(SERVER_VERSION);
+  program
+    .command('serve')
+    .description('serve a model repository')
+    .option('-c, --config <file>', 'YAML config file (see examples/switchyard.yaml); env SWITCHYARD_* override it')
+    .action((opts: { config?: string }) => serve(opts));
+  program
+    .command('doctor')
+    .description('print Node, uWebSockets.js, ONNX Runtime and the execution providers this machine can use')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const r = await doctor();
+      process.stdout.write(opts.json === true ? JSON.stringify(r, null, 2) + '\n' : formatDoctor(r));
+    });
+  program.parseAsync(argv).catch((e: unknown) => {
+    process.stderr.write(`switchyard: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * The server config schema (one YAML file, e.g. examples/switchyard.yaml), authored once:
+ * types, published JSON Schema, validator and defaults (each leaf's `default`) come from
+ * here. Two forms: ServerConfigSchema is the complete config after defaults are merged in
+ * (what is validated); ServerConfigFileSchema is what a file may say (every key optional,
+ * a null section meaning "defaults"), published for editors.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { DeepReadonly } from './merge.js';
+import { orNull, PartialModelConfigSchema } from './model-schema.js';
+
+const port = (value: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: value, description: `${description}; 0 = any free port` });
+const host = (description: string) => Type.String({ minLength: 1, default: '0.0.0.0', description });
+
+export const HttpSchema = Type.Object(
+  {
+    host: host('address the HTTP server (REST, WebSocket, /metrics) listens on'),
+    port: port(8000, 'HTTP port'),
+    max_body_bytes: Type.Integer({
+      minimum: 1,
+      default: 64 * 1024 * 1024,
+      description: 'largest request body accepted; larger ones get 413',
+    }),
+  },
+  { additionalProperties: false, description: 'REST, WebSocket and /metrics listener' },
+);
+
+export const GrpcSchema = Type.Object(
+  {
+    host: host('address the gRPC server listens on'),
+    port: port(8001, 'gRPC port'),
+    enabled: Type.Boolean({ default: true, description: 'serve inference.GRPCInferenceService' }),
+  },
+  { additionalProperties: false, description: 'gRPC listener' },
+);
+
+export const RedisSchema = Type.Object(
+  {
+    url: Type.Union([Type.String({ pattern: '^rediss?://\\S+$' }), Type.Null()], {
+      default: null,
+      description: 'redis:// or rediss:// URL that turns on shared state between replicas; null = in-memory stores',
+      expected: 'a redis:// or rediss:// URL, or null',
+    }),
+  },
+  { additionalProperties: false, description: 'shared state (routes, bandit statistics, features, request log streams)' },
+);
+
+export const LogLevelSchema = Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
+  default: 'info',
+  description: 'least severe log level written',
+});
+export type LogLevel = Static<typeof LogLevelSchema>;
+
+export const ServerConfigSchema = Type.Object(
+  {
+    http: HttpSchema,
+    grpc: GrpcSchema,
+    model_repository: Type.String({
+      minLength: 1,
+      default: './models',
+      description: "folder of models (<model>/<version>/model.onnx); a relative path is read from the config file's folder",
+    }),
+    admin_token: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+      default: null,
+      description: 'bearer token required by the admin API (routes, model load/unload); null = no token',
+      expected: 'a non-empty string or null',
+      secret: true,
+    }),
+    redis: RedisSchema,
+    drain_timeout_s: Type.Number({
+      minimum: 0,
+      default: 30,
+      description: 'seconds to finish in-flight requests on SIGTERM before exiting',
+    }),
+    log_level: LogLevelSchema,
+    threads: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description: 'CPU threads ONNX Runtime may use across all models and instances; 0 = os.availableParallelism()',
+    }),
+    model_defaults: PartialModelConfigSchema,
+  },
+  { additionalProperties: false },
+);
+
+export const ServerConfigFileSchema = Type.Partial(
+  Type.Object({
+    ...ServerConfigSchema.properties,
+    http: orNull(Type.Partial(HttpSchema, { additionalProperties: false })),
+    grpc: orNull(Type.Partial(GrpcSchema, { additionalProperties: false })),
+    redis: orNull(Type.Partial(RedisSchema, { additionalProperties: false })),
+    model_defaults: orNull(PartialModelConfigSchema),
+  }),
+  { additionalProperties: false },
+);
+
+/**
+ * The server config after loading: every key present, paths absolute, `threads` >= 1
+ * (0 in the file is replaced by os.availableParallelism()). Deeply frozen.
+ */
+export type ServerConfig = DeepReadonly<Static<typeof ServerConfigSchema>>;

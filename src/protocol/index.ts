@@ -1,0 +1,6 @@
+export { decodeInferRequest } from './json-request.js';
+export { type EncodedResponse, encodeInferResponse } from './json-response.js';
+export { decodeV1Predict, encodeV1Predict } from './v1.js';
+export { readBinaryTensor, binaryByteLength, writeBinaryTensor } from './binary.js';
+export { type BytesEncoding, decodeJsonData } from './elements.js';
+export { jsonArray, jsonElement, jsonFloat } from './json-values.js';

@@ -1,0 +1,224 @@
+/**
+ * KServe v2 REST infer request body → InferRequest, with Triton's binary tensor extension.
+ *
+ * Body: `{"id"?, "parameters"?, "inputs": [{"name", "datatype", "shape", "parameters"?,
+ * "data"?}], "outputs"?: [{"name", "parameters"?: {"binary_data"?}}]}`. With an
+ * `Inference-Header-Content-Length` header the JSON is the first headerLength bytes and the
+ * rest is binary tensor data: each input whose `parameters.binary_data_size` is set takes
+ * that many bytes, in input order, and the section must be used up exactly.
+ *
+ * Ownership: the returned request's binary inputs are views of `body` (copied only when
+ * misaligned), so the caller hands `body` over with the request and must not reuse it.
+ */
+import {
+  DATATYPES,
+  type Datatype,
+  InferRequest,
+  type Protocol,
+  type RequestedOutput,
+  Tensor,
+  type TensorData,
+  isDatatype,
+} from '../core/index.js';
+import { readBinaryTensor } from './binary.js';
+import { type BytesEncoding, decodeJsonData } from './elements.js';
+import { type JsonObject, describeValue, invalid, isObject, jsonTypeOf, parseJsonBytes } from './json-text.js';
+
+const DATATYPE_LIST = DATATYPES.join(', ');
+const SHAPE_EXPECTED = 'an array of non-negative integers';
+
+/** Reads the binary section in order; one per request. */
+class BinarySection {
+  readonly body: Uint8Array;
+  /** null when the request had no Inference-Header-Content-Length */
+  readonly headerLength: number | null;
+  offset: number;
+
+  constructor(body: Uint8Array, headerLength: number | null) {
+    this.body = body;
+    this.headerLength = headerLength;
+    this.offset = headerLength ?? body.byteLength;
+  }
+
+  take(label: string, size: unknown): Uint8Array {
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+      throw invalid(`${label}: parameters.binary_data_size must be a non-negative integer, got ${describeValue(size)}`);
+    }
+    if (this.headerLength === null) {
+      throw invalid(
+        `${label}: parameters.binary_data_size is set but the request has no Inference-Header-Content-Length header; send it with the byte length of the JSON part`,
+      );
+    }
+    const left = this.body.byteLength - this.offset;
+    if (size > left) throw invalid(`${label}: binary_data_size ${size} runs past the end of the body (${left} bytes left)`);
+    const bytes = this.body.subarray(this.offset, this.offset + size);
+    this.offset += size;
+    return bytes;
+  }
+
+  /** Throws when binary bytes were left unread. */
+  finish(): void {
+    const left = this.body.byteLength - this.offset;
+    if (left > 0) {
+      const used = this.offset - (this.headerLength ?? 0);
+      throw invalid(
+        `the body has ${left} bytes after the binary tensor data; expected it to end there (Inference-Header-Content-Length ${this.headerLength}, binary_data_size total ${used}, body ${this.body.byteLength} bytes)`,
+      );
+    }
+  }
+}
+
+function optionalObject(v: unknown, what: string): JsonObject | null {
+  if (v === undefined || v === null) return null;
+  if (!isObject(v)) throw invalid(`${what} must be an object, got ${jsonTypeOf(v)}`);
+  return v;
+}
+
+function readShape(label: string, v: unknown): number[] {
+  if (v === undefined) throw invalid(`${label}: missing "shape"; expected ${SHAPE_EXPECTED}`);
+  if (!Array.isArray(v)) throw invalid(`${label}: "shape" must be ${SHAPE_EXPECTED}, got ${describeValue(v)}`);
+  for (let i = 0; i < v.length; i++) {
+    const d: unknown = v[i];
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      throw invalid(`${label}: shape ${describeValue(v)} has dimension ${describeValue(d)} at ${i}; expected ${SHAPE_EXPECTED}`);
+    }
+  }
+  return v as number[];
+}
+
+function readInput(raw: unknown, index: number, bin: BinarySection): Tensor {
+  if (!isObject(raw)) throw invalid(`inputs[${index}] must be an object, got ${jsonTypeOf(raw)}`);
+  const name = raw.name;
+  if (typeof name !== 'string' || name === '') {
+    throw invalid(`inputs[${index}]: ${name === undefined ? 'missing "name"' : `"name" is ${describeValue(name)}`}; expected a non-empty string`);
+  }
+  const label = `input "${name}"`;
+  const dt: unknown = raw.datatype;
+  if (!isDatatype(dt)) {
+    throw invalid(
+      dt === undefined
+        ? `${label}: missing "datatype"; expected one of ${DATATYPE_LIST}`
+        : `${label}: unknown datatype ${describeValue(dt)}; expected one of ${DATATYPE_LIST}`,
+    );
+  }
+  const shape = readShape(label, raw.shape);
+  const params = optionalObject(raw.parameters, `${label}: "parameters"`);
+  const size = params === null ? undefined : params.binary_data_size;
+  const hasData = raw.data !== undefined;
+  let data: TensorData;
+  if (size !== undefined && size !== null) {
+    if (hasData) throw invalid(`${label}: has both "data" and parameters.binary_data_size; send one of them`);
+    data = readBinaryTensor(label, dt, shape, bin.take(label, size));
+  } else if (hasData) {
+    data = decodeJsonData(label, dt, shape, raw.data, bytesEncoding(label, dt, params));
+  } else if (params !== null && params.shared_memory_region !== undefined) {
+    throw invalid(`${label}: shared memory inputs are not supported; send "data" or use the binary extension`);
+  } else {
+    throw invalid(`${label}: has neither "data" nor parameters.binary_data_size; send one of them`);
+  }
+  return new Tensor(name, dt, shape, data, params);
+}
+
+function bytesEncoding(label: string, dt: Datatype, params: JsonObject | null): BytesEncoding {
+  const ct = params === null ? undefined : params.content_type;
+  if (dt !== 'BYTES' || ct === undefined || ct === 'str' || ct === 'utf8') return 'utf8';
+  if (ct === 'base64') return 'base64';
+  throw invalid(`${label}: parameters.content_type ${describeValue(ct)} is not supported for BYTES; expected "base64" or none`);
+}
+
+function readOutput(raw: unknown, index: number, binaryDefault: boolean): RequestedOutput {
+  if (!isObject(raw)) throw invalid(`outputs[${index}] must be an object, got ${jsonTypeOf(raw)}`);
+  const name = raw.name;
+  if (typeof name !== 'string' || name === '') {
+    throw invalid(`outputs[${index}]: ${name === undefined ? 'missing "name"' : `"name" is ${describeValue(name)}`}; expected a non-empty string`);
+  }
+  const params = optionalObject(raw.parameters, `output "${name}": "parameters"`);
+  let binary = binaryDefault;
+  if (params !== null) {
+    const b = params.binary_data;
+    if (b !== undefined) {
+      if (typeof b !== 'boolean') throw invalid(`output "${name}": parameters.binary_data must be true or false, got ${describeValue(b)}`);
+      binary = b;
+    }
+    if (params.classification !== undefined) {
+      throw invalid(`output "${name}": the classification extension is not supported; request the raw output`);
+    }
+    if (params.shared_memory_region !== undefined) {
+      throw invalid(`output "${name}": shared memory outputs are not supported`);
+    }
+  }
+  return { name, binary, parameters: params };
+}
+
+function nonNegativeInt(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw invalid(`${what} must be a non-negative integer, got ${describeValue(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Decodes a v2 infer request body. `headerLength` is the Inference-Header-Content-Length
+ * header (null when absent). The request id stays '' when the body has none.
+ *
+ * `RequestedOutput.binary` is resolved here as Triton does: an output's own
+ * `parameters.binary_data` wins, else the request's `binary_data_output`.
+ *
+ * Throws GatewayError SY_ERR_MALFORMED_JSON for unparsable JSON and SY_ERR_INVALID_INPUT
+ * for anything else wrong, naming the input and what was expected.
+ */
+export function decodeInferRequest(
+  body: Uint8Array,
+  headerLength: number | null,
+  modelName: string,
+  modelVersion: string | null,
+  receivedAt: number,
+  protocol: Protocol = 'rest',
+): InferRequest {
+  if (headerLength !== null && (!Number.isSafeInteger(headerLength) || headerLength < 0 || headerLength > body.byteLength)) {
+    throw invalid(`Inference-Header-Content-Length ${headerLength} must be an integer between 0 and the body length (${body.byteLength} bytes)`);
+  }
+  const json = parseJsonBytes(headerLength === null ? body : body.subarray(0, headerLength));
+  if (!isObject(json)) throw invalid(`the request body must be a JSON object with "inputs", got ${jsonTypeOf(json)}`);
+
+  const id = json.id;
+  if (id !== undefined && id !== null && typeof id !== 'string') throw invalid(`"id" must be a string, got ${describeValue(id)}`);
+  const params = optionalObject(json.parameters, '"parameters"');
+
+  const rawInputs = json.inputs;
+  if (!Array.isArray(rawInputs)) {
+    throw invalid(
+      rawInputs === undefined
+        ? 'the request has no "inputs"; expected {"inputs": [{"name", "datatype", "shape", "data"}]}'
+        : `"inputs" must be an array, got ${jsonTypeOf(rawInputs)}`,
+    );
+  }
+  const bin = new BinarySection(body, headerLength);
+  const inputs = new Array<Tensor>(rawInputs.length);
+  for (let i = 0; i < rawInputs.length; i++) inputs[i] = readInput(rawInputs[i], i, bin);
+  bin.finish();
+
+  const req = new InferRequest(modelName, modelVersion, inputs, protocol, receivedAt);
+  if (typeof id === 'string') req.id = id;
+  if (params !== null) {
+    req.parameters = params;
+    if (params.priority !== undefined) req.priority = nonNegativeInt(params.priority, 'parameters.priority');
+    if (params.timeout !== undefined) req.timeoutUs = nonNegativeInt(params.timeout, 'parameters.timeout (microseconds)');
+    const bo = params.binary_data_output;
+    if (bo !== undefined) {
+      if (typeof bo !== 'boolean') throw invalid(`parameters.binary_data_output must be true or false, got ${describeValue(bo)}`);
+      req.binaryOutputs = bo;
+    }
+  }
+
+  const rawOutputs = json.outputs;
+  if (rawOutputs !== undefined && rawOutputs !== null) {
+    if (!Array.isArray(rawOutputs)) throw invalid(`"outputs" must be an array, got ${jsonTypeOf(rawOutputs)}`);
+    if (rawOutputs.length > 0) {
+      const outputs = new Array<RequestedOutput>(rawOutputs.length);
+      for (let i = 0; i < rawOutputs.length; i++) outputs[i] = readOutput(rawOutputs[i], i, req.binaryOutputs);
+      req.outputs = outputs;
+    }
+  }
+  return req;
+}

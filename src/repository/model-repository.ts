@@ -1,0 +1,311 @@
+import { channel } from 'node:diagnostics_channel';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseModelConfig, resolveModelConfig, type ModelConfig, type PartialModelConfig, type VersionPolicy } from '../config/index.js';
+import { GatewayError, modelNotFound } from '../core/errors.js';
+import type { Logger } from '../telemetry/logger.js';
+import { LoadedVersion } from './loaded-version.js';
+import { checkModelName, confined, isDirectory, isFile, isValidModelName, isValidVersion } from './paths.js';
+
+export type VersionState = 'READY' | 'UNAVAILABLE' | 'LOADING' | 'UNLOADING';
+
+export interface IndexEntry {
+  name: string;
+  version: string;
+  state: VersionState;
+  reason: string;
+}
+
+/** Published on every version state change: { model, version, state, reason, provider, durationMs }. */
+export const MODEL_LOAD_CHANNEL = 'switchyard:model:load';
+const loadChannel = channel(MODEL_LOAD_CHANNEL);
+
+class VersionEntry {
+  readonly version: string;
+  state: VersionState;
+  reason: string;
+  served: LoadedVersion | null;
+  constructor(version: string) {
+    this.version = version;
+    this.state = 'LOADING';
+    this.reason = '';
+    this.served = null;
+  }
+}
+
+class ModelEntry {
+  readonly name: string;
+  readonly versions = new Map<string, VersionEntry>();
+  /** newest READY version, or null */
+  latest: LoadedVersion | null = null;
+  /** reason the model as a whole is unavailable (bad config, no versions), or '' */
+  reason = '';
+  /** serialises load/unload of this model */
+  pending: Promise<void> = Promise.resolve();
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  refreshLatest(): void {
+    let best: LoadedVersion | null = null;
+    for (const v of this.versions.values()) {
+      if (v.state === 'READY' && v.served !== null && (best === null || Number(v.version) > Number(best.version))) best = v.served;
+    }
+    this.latest = best;
+  }
+}
+
+export interface RepositoryOptions {
+  root: string;
+  /** server-wide model_defaults, applied under each model's config.yaml */
+  modelDefaults: PartialModelConfig | null;
+  cores: number;
+  drainTimeoutMs: number;
+  log: Logger;
+}
+
+/**
+ * The model repository: `<root>/<model>/<version>/model.onnx` with an optional
+ * `<root>/<model>/config.yaml`. Owns every LoadedVersion; resolve() hands one out for a
+ * single request, and a version swapped out by a reload keeps serving what was routed to it
+ * until it has drained.
+ */
+export class ModelRepository {
+  private readonly opts: RepositoryOptions;
+  private readonly models = new Map<string, ModelEntry>();
+
+  constructor(opts: RepositoryOptions) {
+    this.opts = opts;
+  }
+
+  get root(): string {
+    return this.opts.root;
+  }
+
+  /** Loads every model found in the root. Failures leave that model UNAVAILABLE. */
+  async loadAll(): Promise<void> {
+    if (!isDirectory(this.opts.root)) throw new Error(`model repository ${this.opts.root} is not a directory`);
+    const names = readdirSync(this.opts.root, { withFileTypes: true })
+      .filter((d) => isValidModelName(d.name) && isDirectory(join(this.opts.root, d.name)))
+      .map((d) => d.name)
+      .sort();
+    await Promise.all(names.map((n) => this.load(n).catch(() => undefined)));
+  }
+
+  /**
+   * (Re)loads a model: reads its config, loads the versions its policy selects in fresh
+   * workers, swaps them in, and retires versions no longer selected. Resolves when done;
+   * rejects with SY_ERR_LOAD_FAILED (the model stays as it was where a version failed).
+   */
+  load(name: string): Promise<void> {
+    checkModelName(name);
+    const entry = this.entry(name);
+    const run = entry.pending.then(() => this.doLoad(entry));
+    entry.pending = run.catch(() => undefined);
+    return run;
+  }
+
+  unload(name: string): Promise<void> {
+    checkModelName(name);
+    const entry = this.models.get(name);
+    if (entry === undefined) return Promise.reject(modelNotFound(name));
+    const run = entry.pending.then(() => this.doUnload(entry, 'unloaded'));
+    entry.pending = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The version to serve a request: the named one, or the newest READY one. */
+  resolve(name: string, version: string | null): LoadedVersion {
+    const entry = this.models.get(name);
+    if (entry === undefined) throw modelNotFound(name);
+    if (version === null) {
+      if (entry.latest !== null) return entry.latest;
+      throw new GatewayError('SY_ERR_MODEL_UNAVAILABLE', `model "${name}" has no version ready${entry.reason ? `: ${entry.reason}` : ''}`, {
+        retryAfterS: 1,
+      });
+    }
+    const v = entry.versions.get(version);
+    if (v === undefined) throw modelNotFound(name, version);
+    if (v.served === null || v.state !== 'READY') {
+      throw new GatewayError('SY_ERR_MODEL_UNAVAILABLE', `model "${name}" version "${version}" is ${v.state}${v.reason ? `: ${v.reason}` : ''}`, {
+        retryAfterS: 1,
+      });
+    }
+    return v.served;
+  }
+
+  /** Whether the model (version) exists in the repository index at all. */
+  has(name: string, version: string | null): boolean {
+    const entry = this.models.get(name);
+    if (entry === undefined) return false;
+    return version === null || entry.versions.has(version);
+  }
+
+  isReady(name: string, version: string | null): boolean {
+    try {
+      this.resolve(name, version);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every model in the root (loaded or not) and every known version with its state. */
+  index(readyOnly = false): IndexEntry[] {
+    const out: IndexEntry[] = [];
+    const names = new Set(this.models.keys());
+    if (isDirectory(this.opts.root)) {
+      for (const d of readdirSync(this.opts.root, { withFileTypes: true })) {
+        if (isValidModelName(d.name) && isDirectory(join(this.opts.root, d.name))) names.add(d.name);
+      }
+    }
+    for (const name of [...names].sort()) {
+      const entry = this.models.get(name);
+      if (entry === undefined || entry.versions.size === 0) {
+        if (!readyOnly) out.push({ name, version: '', state: 'UNAVAILABLE', reason: entry?.reason || 'not loaded' });
+        continue;
+      }
+      const versions = [...entry.versions.values()].sort((a, b) => Number(a.version) - Number(b.version));
+      for (const v of versions) {
+        if (readyOnly && v.state !== 'READY') continue;
+        out.push({ name, version: v.version, state: v.state, reason: v.reason });
+      }
+    }
+    return out;
+  }
+
+  /** Every served version, for metrics and statistics. */
+  served(): LoadedVersion[] {
+    const out: LoadedVersion[] = [];
+    for (const e of this.models.values()) for (const v of e.versions.values()) if (v.served !== null) out.push(v.served);
+    return out;
+  }
+
+  /** Drains and stops every version (graceful shutdown). */
+  async close(): Promise<void> {
+    await Promise.all([...this.models.values()].map((e) => e.pending.then(() => this.doUnload(e, 'server stopping'))));
+  }
+
+  private entry(name: string): ModelEntry {
+    let e = this.models.get(name);
+    if (e === undefined) {
+      e = new ModelEntry(name);
+      this.models.set(name, e);
+    }
+    return e;
+  }
+
+  private readConfig(name: string): ModelConfig {
+    const file = confined(this.opts.root, name, 'config.yaml');
+    const display = `${name}/config.yaml`;
+    const partial = file !== null && isFile(file) ? parseModelConfig(readFileSync(file, 'utf8'), display) : null;
+    return resolveModelConfig(partial, this.opts.modelDefaults, display);
+  }
+
+  private async doLoad(entry: ModelEntry): Promise<void> {
+    const { name } = entry;
+    const dir = confined(this.opts.root, name);
+    if (dir === null || !isDirectory(dir)) {
+      this.fail(entry, `no directory "${name}" in the model repository`);
+      throw new GatewayError('SY_ERR_LOAD_FAILED', `failed to load "${name}": no such model directory in the repository`);
+    }
+    let config: ModelConfig;
+    try {
+      config = this.readConfig(name);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      this.fail(entry, reason);
+      throw new GatewayError('SY_ERR_LOAD_FAILED', `failed to load "${name}": ${reason}`);
+    }
+    const available = readdirSync(dir, { withFileTypes: true })
+      .map((d) => d.name)
+      .filter((v) => isValidVersion(v) && confined(dir, v, 'model.onnx') !== null && isFile(join(dir, v, 'model.onnx')))
+      .sort((a, b) => Number(a) - Number(b));
+    const wanted = selectVersions(available, config.version_policy);
+    if (wanted.length === 0) {
+      const reason = available.length === 0 ? 'no version directory with a model.onnx' : 'version_policy selects none of the versions present';
+      this.fail(entry, reason);
+      throw new GatewayError('SY_ERR_LOAD_FAILED', `failed to load "${name}": ${reason}`);
+    }
+    entry.reason = '';
+    const failures: string[] = [];
+    await Promise.all(
+      wanted.map(async (version) => {
+        let v = entry.versions.get(version);
+        if (v === undefined) {
+          v = new VersionEntry(version);
+          entry.versions.set(version, v);
+        }
+        if (v.served === null) this.setState(entry, v, 'LOADING', '', null, 0);
+        const started = performance.now();
+        const modelPath = confined(dir, version, 'model.onnx');
+        try {
+          if (modelPath === null) throw new Error('model.onnx resolves outside the repository');
+          const loaded = await LoadedVersion.load({ name, version, modelPath, config, cores: this.opts.cores });
+          const old = v.served;
+          v.served = loaded;
+          this.setState(entry, v, 'READY', '', loaded.provider, performance.now() - started);
+          if (loaded.pool.description.fallbacks.length > 0) {
+            this.opts.log.warn('execution provider fallback', { model: name, version, provider: loaded.provider, tried: loaded.pool.description.fallbacks });
+          }
+          if (old !== null) await old.retire(this.opts.drainTimeoutMs);
+        } catch (e) {
+          const reason = e instanceof Error ? e.message : String(e);
+          failures.push(`version ${version}: ${reason}`);
+          if (v.served === null) this.setState(entry, v, 'UNAVAILABLE', reason, null, performance.now() - started);
+          else this.opts.log.error('reload failed; the previous instance keeps serving', { model: name, version, reason });
+        }
+      }),
+    );
+    for (const v of [...entry.versions.values()]) {
+      if (!wanted.includes(v.version)) await this.retireVersion(entry, v, 'not selected by version_policy');
+    }
+    if (failures.length > 0) throw new GatewayError('SY_ERR_LOAD_FAILED', `failed to load "${name}": ${failures.join('; ')}`);
+  }
+
+  private async doUnload(entry: ModelEntry, reason: string): Promise<void> {
+    await Promise.all([...entry.versions.values()].map((v) => this.retireVersion(entry, v, reason)));
+    entry.reason = reason;
+  }
+
+  private async retireVersion(entry: ModelEntry, v: VersionEntry, reason: string): Promise<void> {
+    const served = v.served;
+    if (served === null) {
+      if (v.state !== 'UNAVAILABLE' || v.reason === '') this.setState(entry, v, 'UNAVAILABLE', reason, null, 0);
+      return;
+    }
+    v.served = null;
+    this.setState(entry, v, 'UNLOADING', reason, null, 0);
+    try {
+      await served.retire(this.opts.drainTimeoutMs);
+    } finally {
+      this.setState(entry, v, 'UNAVAILABLE', reason, null, 0);
+    }
+  }
+
+  private fail(entry: ModelEntry, reason: string): void {
+    entry.reason = reason;
+    this.opts.log.error('model failed to load', { model: entry.name, reason });
+  }
+
+  private setState(entry: ModelEntry, v: VersionEntry, state: VersionState, reason: string, provider: string | null, durationMs: number): void {
+    v.state = state;
+    v.reason = reason;
+    entry.refreshLatest();
+    if (state === 'READY') this.opts.log.info('model version ready', { model: entry.name, version: v.version, provider, loadMs: Math.round(durationMs) });
+    else if (state === 'UNAVAILABLE' && reason) {
+      const deliberate = v.served === null && (reason === 'unloaded' || reason === 'server stopping' || reason === 'not selected by version_policy');
+      (deliberate ? this.opts.log.info : this.opts.log.warn)('model version unavailable', { model: entry.name, version: v.version, reason });
+    }
+    if (loadChannel.hasSubscribers) loadChannel.publish({ model: entry.name, version: v.version, state, reason, provider, durationMs });
+  }
+}
+
+/** The versions (ascending) a policy selects from those present. */
+export function selectVersions(available: readonly string[], policy: VersionPolicy): string[] {
+  if (policy === 'all') return [...available];
+  if ('latest' in policy) return available.slice(Math.max(0, available.length - policy.latest));
+  const wanted = new Set(policy.specific.map(String));
+  return available.filter((v) => wanted.has(v));
+}

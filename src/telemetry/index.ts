@@ -1,0 +1,2 @@
+export { createLogger, silentLogger, type LogLevel, type Logger } from './logger.js';
+export { Metrics, REQUEST_END_CHANNEL, type RequestEnd, type ServedModelView } from './metrics.js';

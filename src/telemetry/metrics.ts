@@ -1,0 +1,181 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BATCH_COMPLETE_CHANNEL, BATCH_DISPATCH_CHANNEL } from '../batching/index.js';
+
+/** Latency buckets in seconds, from 100 µs to 10 s. */
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/** Published by the gateway once per request: { model, version, protocol, status, totalUs, queueUs, computeUs }. */
+export const REQUEST_END_CHANNEL = 'switchyard:request:end';
+
+export interface RequestEnd {
+  model: string;
+  version: string;
+  protocol: string;
+  /** 'success' or the GatewayError code */
+  status: string;
+  totalUs: number;
+  queueUs: number;
+}
+
+interface BatchDispatch {
+  model: string;
+  version: string;
+  items: number;
+  requests: number;
+  reason: string;
+}
+
+interface BatchComplete {
+  model: string;
+  version: string;
+  items: number;
+  requests: number;
+  computeUs: number;
+  error: boolean;
+}
+
+/** What the metrics read on each scrape from the models being served. */
+export interface ServedModelView {
+  readonly name: string;
+  readonly version: string;
+  readonly provider: string;
+  readonly instances: number;
+  readonly queued: number;
+  readonly inflight: number;
+}
+
+/**
+ * Prometheus metrics. Subscribes to the diagnostics channels the core publishes on, so the
+ * batcher and gateway never import prom-client. Everything lives in its own Registry.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'model' | 'version' | 'protocol' | 'status'>;
+  private readonly requestSeconds: Histogram<'model' | 'version' | 'protocol'>;
+  private readonly queueSeconds: Histogram<'model' | 'version'>;
+  private readonly computeSeconds: Histogram<'model' | 'version'>;
+  private readonly batchSize: Histogram<'model' | 'version'>;
+  private readonly batches: Counter<'model' | 'version' | 'reason'>;
+  private readonly unsubscribers: (() => void)[] = [];
+
+  constructor(served: () => readonly ServedModelView[]) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
+    this.requests = new Counter({
+      name: 'switchyard_requests_total',
+      help: 'Inference requests by model, version, protocol and outcome (success or error code)',
+      labelNames: ['model', 'version', 'protocol', 'status'],
+      registers,
+    });
+    this.requestSeconds = new Histogram({
+      name: 'switchyard_request_duration_seconds',
+      help: 'Time from receiving an inference request to its response being ready',
+      labelNames: ['model', 'version', 'protocol'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.queueSeconds = new Histogram({
+      name: 'switchyard_queue_duration_seconds',
+      help: 'Time a request waited in its model queue before its batch was dispatched',
+      labelNames: ['model', 'version'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.computeSeconds = new Histogram({
+      name: 'switchyard_compute_duration_seconds',
+      help: 'Time to run one batch on a model instance (including the thread hand-over)',
+      labelNames: ['model', 'version'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'switchyard_batch_size',
+      help: 'Items (rows along dimension 0) per executed batch',
+      labelNames: ['model', 'version'],
+      buckets: BATCH_BUCKETS,
+      registers,
+    });
+    this.batches = new Counter({
+      name: 'switchyard_batches_total',
+      help: 'Batches dispatched, by why they were released (full, preferred, delay, instance_free)',
+      labelNames: ['model', 'version', 'reason'],
+      registers,
+    });
+    new Gauge({
+      name: 'switchyard_queue_depth',
+      help: 'Requests waiting in a model queue',
+      labelNames: ['model', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of served()) this.set({ model: m.name, version: m.version }, m.queued);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_batches_inflight',
+      help: 'Batches running on model instances',
+      labelNames: ['model', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of served()) this.set({ model: m.name, version: m.version }, m.inflight);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_model_instances',
+      help: 'Instances (worker threads with an ONNX Runtime session) per model version',
+      labelNames: ['model', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of served()) this.set({ model: m.name, version: m.version }, m.instances);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_model_execution_provider',
+      help: 'The execution provider each served model version runs on (value 1)',
+      labelNames: ['model', 'version', 'provider'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of served()) this.set({ model: m.name, version: m.version, provider: m.provider }, 1);
+      },
+    });
+
+    this.on(REQUEST_END_CHANNEL, (m: RequestEnd) => {
+      this.requests.inc({ model: m.model, version: m.version, protocol: m.protocol, status: m.status });
+      if (m.status === 'success') {
+        this.requestSeconds.observe({ model: m.model, version: m.version, protocol: m.protocol }, m.totalUs / 1e6);
+        this.queueSeconds.observe({ model: m.model, version: m.version }, m.queueUs / 1e6);
+      }
+    });
+    this.on(BATCH_DISPATCH_CHANNEL, (m: BatchDispatch) => {
+      this.batches.inc({ model: m.model, version: m.version, reason: m.reason });
+      this.batchSize.observe({ model: m.model, version: m.version }, m.items);
+    });
+    this.on(BATCH_COMPLETE_CHANNEL, (m: BatchComplete) => {
+      if (!m.error) this.computeSeconds.observe({ model: m.model, version: m.version }, m.computeUs / 1e6);
+    });
+  }
+
+  private on<T>(name: string, fn: (msg: T) => void): void {
+    const handler = (msg: unknown): void => fn(msg as T);
+    subscribe(name, handler);
+    this.unsubscribers.push(() => unsubscribe(name, handler));
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  close(): void {
+    for (const u of this.unsubscribers) u();
+    this.registry.clear();
+  }
+}

@@ -1,0 +1,53 @@
+import { GatewayError } from '../../core/errors.js';
+import type { Exchange } from './reply.js';
+
+/**
+ * Reads a request body, enforcing the size limit while reading: a declared Content-Length
+ * over the limit is refused before any byte is read, a stream that grows past it is cut off
+ * at once, and both close the connection (the rest of the body is never read).
+ * uWS reuses the chunk buffers, so every chunk is copied.
+ */
+export function readBody(ex: Exchange, contentLength: string, limit: number, done: (body: Buffer) => void): void {
+  const declared = contentLength === '' ? -1 : Number(contentLength);
+  if (declared > limit) {
+    ex.error(tooLarge(declared, limit), null, true);
+    return;
+  }
+  if (declared >= 0 && Number.isInteger(declared)) {
+    const body = Buffer.allocUnsafe(declared);
+    let at = 0;
+    ex.res.onData((chunk, isLast) => {
+      if (ex.aborted) return;
+      const n = chunk.byteLength;
+      if (at + n > declared) {
+        ex.error(new GatewayError('SY_ERR_BAD_REQUEST', `body is longer than its Content-Length (${declared} bytes)`), null, true);
+        ex.aborted = true;
+        return;
+      }
+      body.set(new Uint8Array(chunk), at);
+      at += n;
+      if (isLast) done(at === declared ? body : body.subarray(0, at));
+    });
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  ex.res.onData((chunk, isLast) => {
+    if (ex.aborted) return;
+    total += chunk.byteLength;
+    if (total > limit) {
+      ex.error(tooLarge(total, limit), null, true);
+      ex.aborted = true;
+      return;
+    }
+    chunks.push(Buffer.from(new Uint8Array(chunk)));
+    if (isLast) done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
+  });
+}
+
+function tooLarge(size: number, limit: number): GatewayError {
+  return new GatewayError(
+    'SY_ERR_BODY_TOO_LARGE',
+    `request body of ${size} bytes is over the limit of ${limit} bytes (http.max_body_bytes); send smaller batches or raise the limit`,
+  );
+}

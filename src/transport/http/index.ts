@@ -1,0 +1,2 @@
+export { HttpServer } from './server.js';
+export { uwsNative } from './uws.js';

@@ -1,0 +1,84 @@
+import type { HttpResponse } from 'uWebSockets.js';
+import { toGatewayError, type GatewayError } from '../../core/errors.js';
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  429: '429 Too Many Requests',
+  499: '499 Client Closed Request',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+  504: '504 Gateway Timeout',
+};
+
+export function statusLine(code: number): string {
+  return STATUS_TEXT[code] ?? `${code} Status`;
+}
+
+/**
+ * One HTTP exchange. uWS rule: onAborted is attached before any async work, and every write
+ * after the first callback returns is corked. `aborted` tells late writers the client is gone.
+ */
+export class Exchange {
+  readonly res: HttpResponse;
+  aborted = false;
+  /** called once if the client goes away before the response is written */
+  onAbort: (() => void) | null = null;
+
+  constructor(res: HttpResponse) {
+    this.res = res;
+    res.onAborted(() => {
+      this.aborted = true;
+      const cb = this.onAbort;
+      this.onAbort = null;
+      if (cb !== null) cb();
+    });
+  }
+
+  /** Writes a complete response, respecting backpressure for large bodies. */
+  send(status: number, contentType: string, body: string | Uint8Array, headers: readonly (readonly [string, string])[] | null = null, close = false): void {
+    if (this.aborted) return;
+    this.onAbort = null;
+    const res = this.res;
+    res.cork(() => {
+      res.writeStatus(statusLine(status));
+      res.writeHeader('content-type', contentType);
+      if (headers !== null) for (const [k, v] of headers) res.writeHeader(k, v);
+      if (close || typeof body === 'string' || body.byteLength < 65536) {
+        res.end(body, close);
+        return;
+      }
+      streamBody(res, body);
+    });
+  }
+
+  json(status: number, value: unknown, headers: readonly (readonly [string, string])[] | null = null): void {
+    this.send(status, 'application/json', JSON.stringify(value), headers);
+  }
+
+  /** The error body every endpoint uses: {"error": "..."} with the registry's status. */
+  error(e: unknown, requestId: string | null = null, close = false): GatewayError {
+    const err = toGatewayError(e);
+    const headers: [string, string][] = [];
+    if (err.retryAfterS !== null) headers.push(['retry-after', String(err.retryAfterS)]);
+    if (requestId !== null && requestId !== '') headers.push(['x-request-id', requestId]);
+    this.send(err.httpStatus, 'application/json', JSON.stringify({ error: err.message }), headers, close);
+    return err;
+  }
+}
+
+function streamBody(res: HttpResponse, body: Uint8Array): void {
+  const start = res.getWriteOffset();
+  const [ok, done] = res.tryEnd(body, body.byteLength);
+  if (ok || done) return;
+  res.onWritable((offset) => {
+    const [ok2] = res.tryEnd(body.subarray(offset - start), body.byteLength);
+    return ok2;
+  });
+}

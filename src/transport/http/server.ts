@@ -1,0 +1,270 @@
+import { performance } from 'node:perf_hooks';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import { GatewayError } from '../../core/errors.js';
+import type { InferRequest } from '../../core/request.js';
+import type { Gateway } from '../../gateway.js';
+import { decodeInferRequest, decodeV1Predict, encodeInferResponse, encodeV1Predict } from '../../protocol/index.js';
+import { checkModelName, checkVersion } from '../../repository/index.js';
+import { readBody } from './body.js';
+import { Exchange } from './reply.js';
+import { uws } from './uws.js';
+import { SERVER_NAME, SERVER_VERSION, modelMetadata } from './metadata.js';
+import { isLoopback } from './admin.js';
+
+const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'parameters'];
+
+/** URL path parameters arrive percent-encoded; decode them before any name check. */
+function param(req: HttpRequest, i: number): string {
+  const raw = req.getParameter(i) ?? '';
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new GatewayError('SY_ERR_BAD_REQUEST', `malformed percent-encoding in the URL path segment ${JSON.stringify(raw.slice(0, 130))}`);
+  }
+}
+
+function modelParam(req: HttpRequest, i: number): string {
+  const name = param(req, i);
+  checkModelName(name);
+  return name;
+}
+
+function versionParam(req: HttpRequest, i: number): string {
+  const v = param(req, i);
+  checkVersion(v);
+  return v;
+}
+
+/**
+ * The REST door: KServe v2 (Open Inference Protocol) with Triton's binary tensor extension,
+ * the repository extension, the v1 `:predict` shim and /metrics, on uWebSockets.js.
+ */
+export class HttpServer {
+  private readonly gateway: Gateway;
+  private readonly app: TemplatedApp;
+  private readonly bodyLimit: number;
+  private listenSocket: us_listen_socket | null = null;
+  port = 0;
+
+  constructor(gateway: Gateway) {
+    this.gateway = gateway;
+    this.bodyLimit = gateway.config.http.max_body_bytes;
+    this.app = uws.App();
+    this.routes();
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (token) => {
+        if (token === false) {
+          reject(new Error(`cannot listen on http ${host}:${port} (in use, or not allowed); set http.port or SWITCHYARD_HTTP_PORT`));
+          return;
+        }
+        this.listenSocket = token;
+        this.port = uws.us_socket_local_port(token as unknown as Parameters<typeof uws.us_socket_local_port>[0]);
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** Stops accepting connections (open keep-alive connections finish their requests). */
+  close(): void {
+    if (this.listenSocket !== null) {
+      uws.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = null;
+    }
+  }
+
+  private routes(): void {
+    const app = this.app;
+    const g = this.gateway;
+    const get = (pattern: string, fn: (ex: Exchange, req: HttpRequest) => void): void => {
+      app.get(pattern, (res, req) => this.guard(res, req, fn));
+    };
+    const post = (pattern: string, fn: (ex: Exchange, req: HttpRequest) => void): void => {
+      app.post(pattern, (res, req) => this.guard(res, req, fn));
+    };
+
+    get('/v2/health/live', (ex) => ex.json(200, { live: true }));
+    get('/v2/health/ready', (ex) => ex.json(g.ready ? 200 : 503, { ready: g.ready }));
+    get('/v2', (ex) => ex.json(200, { name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS }));
+    get('/v2/models/:model', (ex, req) => ex.json(200, modelMetadata(g, modelParam(req, 0), null)));
+    get('/v2/models/:model/versions/:version', (ex, req) => ex.json(200, modelMetadata(g, modelParam(req, 0), versionParam(req, 1))));
+    get('/v2/models/:model/ready', (ex, req) => this.modelReady(ex, modelParam(req, 0), null));
+    get('/v2/models/:model/versions/:version/ready', (ex, req) => this.modelReady(ex, modelParam(req, 0), versionParam(req, 1)));
+    post('/v2/models/:model/infer', (ex, req) => this.infer(ex, req, modelParam(req, 0), null));
+    post('/v2/models/:model/versions/:version/infer', (ex, req) => this.infer(ex, req, modelParam(req, 0), versionParam(req, 1)));
+    post('/v1/models/:spec', (ex, req) => this.v1Predict(ex, req));
+
+    post('/v2/repository/index', (ex, req) => this.admin(ex, req, (body) => {
+      const ready = parseIndexBody(body);
+      ex.json(200, g.repository.index(ready));
+    }));
+    post('/v2/repository/models/:model/load', (ex, req) => {
+      const name = modelParam(req, 0);
+      this.admin(ex, req, () => {
+        g.repository.load(name).then(
+          () => ex.json(200, {}),
+          (e: unknown) => ex.error(e),
+        );
+      });
+    });
+    post('/v2/repository/models/:model/unload', (ex, req) => {
+      const name = modelParam(req, 0);
+      this.admin(ex, req, () => {
+        g.repository.unload(name).then(
+          () => ex.json(200, {}),
+          (e: unknown) => ex.error(e),
+        );
+      });
+    });
+
+    get('/metrics', (ex) => {
+      g.metrics.text().then(
+        (text) => ex.send(200, g.metrics.contentType, text),
+        (e: unknown) => ex.error(e),
+      );
+    });
+
+    app.any('/*', (res, req) => {
+      const ex = new Exchange(res);
+      const method = req.getCaseSensitiveMethod ? req.getCaseSensitiveMethod() : req.getMethod();
+      ex.error(new GatewayError('SY_ERR_NOT_FOUND', `no endpoint ${method.toUpperCase()} ${req.getUrl().slice(0, 200)}; see GET /v2 and the README's API section`));
+    });
+  }
+
+  /** Every handler runs inside this: a throw becomes the error response, never a crash. */
+  private guard(res: HttpResponse, req: HttpRequest, fn: (ex: Exchange, req: HttpRequest) => void): void {
+    const ex = new Exchange(res);
+    try {
+      fn(ex, req);
+    } catch (e) {
+      ex.error(e);
+    }
+  }
+
+  private modelReady(ex: Exchange, model: string, version: string | null): void {
+    const repo = this.gateway.repository;
+    if (!repo.has(model, version)) {
+      repo.resolve(model, version); // throws the 404 with its message
+    }
+    const ready = repo.isReady(model, version) && !this.gateway.draining;
+    ex.json(ready ? 200 : 400, { name: model, ...(version === null ? {} : { version }), ready });
+  }
+
+  private infer(ex: Exchange, req: HttpRequest, model: string, version: string | null): void {
+    const receivedAt = performance.now();
+    const headerLength = parseHeaderLength(req.getHeader('inference-header-content-length'));
+    const requestId = req.getHeader('x-request-id');
+    readBody(ex, req.getHeader('content-length'), this.bodyLimit, (body) => {
+      let r: InferRequest;
+      try {
+        r = decodeInferRequest(body, headerLength, model, version, receivedAt);
+      } catch (e) {
+        ex.error(e, requestId);
+        return;
+      }
+      if (r.id === '' && requestId !== '') r.id = requestId.slice(0, 256);
+      this.run(ex, r, false);
+    });
+  }
+
+  private v1Predict(ex: Exchange, req: HttpRequest): void {
+    const receivedAt = performance.now();
+    const spec = param(req, 0);
+    if (!spec.endsWith(':predict')) {
+      throw new GatewayError('SY_ERR_NOT_FOUND', `no endpoint POST /v1/models/${spec.slice(0, 130)}; the v1 API is POST /v1/models/<model>:predict`);
+    }
+    const model = spec.slice(0, -':predict'.length);
+    checkModelName(model);
+    const requestId = req.getHeader('x-request-id');
+    readBody(ex, req.getHeader('content-length'), this.bodyLimit, (body) => {
+      let r: InferRequest;
+      try {
+        const signature = this.gateway.repository.resolve(model, null).signature;
+        r = decodeV1Predict(body, model, signature, receivedAt);
+      } catch (e) {
+        ex.error(e, requestId);
+        return;
+      }
+      if (requestId !== '') r.id = requestId.slice(0, 256);
+      this.run(ex, r, true);
+    });
+  }
+
+  private run(ex: Exchange, r: InferRequest, v1: boolean): void {
+    ex.onAbort = () => r.cancel();
+    this.gateway.infer(r).then(
+      (resp) => {
+        if (ex.aborted) return;
+        if (v1) {
+          ex.send(200, 'application/json', encodeV1Predict(resp), [['x-request-id', resp.id]]);
+          return;
+        }
+        const out = encodeInferResponse(resp, r);
+        if (out.headerLength === null) {
+          ex.send(200, 'application/json', out.body, [['x-request-id', resp.id]]);
+        } else {
+          ex.send(200, 'application/octet-stream', out.body, [
+            ['inference-header-content-length', String(out.headerLength)],
+            ['x-request-id', resp.id],
+          ]);
+        }
+      },
+      (e: unknown) => {
+        if (!ex.aborted) ex.error(e, r.id);
+      },
+    );
+  }
+
+  /**
+   * Repository control is an admin operation: it needs `Authorization: Bearer <admin_token>`,
+   * or, with no token configured, a loopback client.
+   */
+  private admin(ex: Exchange, req: HttpRequest, fn: (body: Buffer) => void): void {
+    const token = this.gateway.config.admin_token;
+    if (token !== null && token !== '') {
+      const auth = req.getHeader('authorization');
+      if (auth !== `Bearer ${token}`) {
+        throw new GatewayError('SY_ERR_UNAUTHORIZED', 'repository control needs the admin token: send "Authorization: Bearer <SWITCHYARD_ADMIN_TOKEN>"');
+      }
+    } else if (!isLoopback(Buffer.from(ex.res.getRemoteAddressAsText()).toString())) {
+      throw new GatewayError(
+        'SY_ERR_FORBIDDEN',
+        'repository control is only answered to loopback clients when no admin token is set; set SWITCHYARD_ADMIN_TOKEN and send it as a Bearer token',
+      );
+    }
+    readBody(ex, req.getHeader('content-length'), 1 << 20, (body) => {
+      try {
+        fn(body);
+      } catch (e) {
+        ex.error(e);
+      }
+    });
+  }
+}
+
+function parseHeaderLength(h: string): number | null {
+  if (h === '') return null;
+  const n = Number(h);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new GatewayError('SY_ERR_BAD_REQUEST', `Inference-Header-Content-Length must be a non-negative integer, got ${JSON.stringify(h.slice(0, 40))}`);
+  }
+  return n;
+}
+
+function parseIndexBody(body: Buffer): boolean {
+  if (body.byteLength === 0) return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new GatewayError('SY_ERR_MALFORMED_JSON', `malformed JSON: ${(e as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new GatewayError('SY_ERR_BAD_REQUEST', 'repository index body must be a JSON object such as {"ready": true}');
+  }
+  const ready = (parsed as Record<string, unknown>).ready;
+  if (ready !== undefined && typeof ready !== 'boolean') throw new GatewayError('SY_ERR_BAD_REQUEST', `"ready" must be true or false, got ${JSON.stringify(ready)}`);
+  return ready === true;
+}

@@ -1,0 +1,124 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_MODELS, getJson, postJson, startTestServer, tabularRequest, tabularRows, type TestServer } from '../helpers/server.js';
+
+const TOKEN = 's3cret-token';
+let t: TestServer;
+let repo: string;
+let outside: string;
+
+beforeAll(async () => {
+  outside = mkdtempSync(join(tmpdir(), 'switchyard-outside-'));
+  cpSync(join(EXAMPLE_MODELS, 'tabular'), join(outside, 'tabular'), { recursive: true });
+  repo = mkdtempSync(join(tmpdir(), 'switchyard-repo-'));
+  cpSync(join(EXAMPLE_MODELS, 'tabular'), join(repo, 'tabular'), { recursive: true });
+  // a corrupt model: the server must stay up and serve the rest
+  mkdirSync(join(repo, 'broken', '1'), { recursive: true });
+  writeFileSync(join(repo, 'broken', '1', 'model.onnx'), 'this is not an onnx model');
+  // a symlink leading out of the repository is never followed
+  symlinkSync(join(outside, 'tabular'), join(repo, 'escape'));
+  t = await startTestServer({ admin_token: TOKEN }, repo);
+});
+afterAll(async () => {
+  await t.stop();
+  rmSync(repo, { recursive: true, force: true });
+  rmSync(outside, { recursive: true, force: true });
+});
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+describe('repository extension', () => {
+  it('needs the admin token', async () => {
+    const none = await postJson(`${t.url}/v2/repository/index`, {});
+    expect(none.status).toBe(401);
+    expect(none.json.error).toMatch(/admin token/);
+    const wrong = await postJson(`${t.url}/v2/repository/index`, {}, { authorization: 'Bearer nope' });
+    expect(wrong.status).toBe(401);
+    expect((await postJson(`${t.url}/v2/repository/models/tabular/unload`, {})).status).toBe(401);
+  });
+
+  it('lists every model with its state; a corrupt model is UNAVAILABLE with the reason', async () => {
+    const r = await postJson(`${t.url}/v2/repository/index`, {}, auth);
+    expect(r.status).toBe(200);
+    const index = r.json as unknown as { name: string; version: string; state: string; reason: string }[];
+    expect(index.filter((e) => e.name === 'tabular').map((e) => [e.version, e.state])).toEqual([
+      ['1', 'READY'],
+      ['2', 'READY'],
+    ]);
+    const broken = index.find((e) => e.name === 'broken');
+    expect(broken).toMatchObject({ version: '1', state: 'UNAVAILABLE' });
+    expect(broken!.reason.length).toBeGreaterThan(0);
+    expect(broken!.reason).not.toContain(repo); // no internal paths
+    const escape = index.find((e) => e.name === 'escape');
+    expect(escape?.state).toBe('UNAVAILABLE');
+    const ready = await postJson(`${t.url}/v2/repository/index`, { ready: true }, auth);
+    expect((ready.json as unknown as { name: string }[]).every((e) => e.name === 'tabular')).toBe(true);
+    expect((await postJson(`${t.url}/v2/models/tabular/infer`, tabularRequest(tabularRows(1)))).status).toBe(200);
+    expect((await postJson(`${t.url}/v2/models/broken/infer`, tabularRequest(tabularRows(1)))).status).toBe(503);
+  });
+
+  it('unloads and loads a model', async () => {
+    const u = await postJson(`${t.url}/v2/repository/models/tabular/unload`, {}, auth);
+    expect(u.status).toBe(200);
+    const gone = await postJson(`${t.url}/v2/models/tabular/infer`, tabularRequest(tabularRows(1)));
+    expect(gone.status).toBe(503);
+    expect(gone.json.error).toMatch(/unloaded/);
+    expect((await getJson(`${t.url}/v2/models/tabular/ready`)).status).toBe(400);
+    const l = await postJson(`${t.url}/v2/repository/models/tabular/load`, {}, auth);
+    expect(l.status).toBe(200);
+    expect((await postJson(`${t.url}/v2/models/tabular/infer`, tabularRequest(tabularRows(1)))).status).toBe(200);
+  });
+
+  it('answers a failed load with 400 and the reason, and keeps serving', async () => {
+    const r = await postJson(`${t.url}/v2/repository/models/broken/load`, {}, auth);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatch(/failed to load "broken"/);
+    const missing = await postJson(`${t.url}/v2/repository/models/nothere/load`, {}, auth);
+    expect(missing.status).toBe(400);
+    const esc = await postJson(`${t.url}/v2/repository/models/escape/load`, {}, auth);
+    expect(esc.status).toBe(400);
+    expect((await postJson(`${t.url}/v2/models/escape/infer`, tabularRequest(tabularRows(1)))).status).not.toBe(200);
+    expect((await postJson(`${t.url}/v2/models/tabular/infer`, tabularRequest(tabularRows(1)))).status).toBe(200);
+  });
+
+  it('refuses names that leave the root, encoded or not', async () => {
+    // ('..' and '%2e%2e' are normalised away by fetch(); rest-api.test.ts sends them raw)
+    for (const name of ['..%2f..%2ftmp', '%2ftmp', 'a%2f..', '.hidden']) {
+      const r = await postJson(`${t.url}/v2/repository/models/${name}/load`, {}, auth);
+      expect(r.status, name).toBe(400);
+      expect(r.json.error, name).toMatch(/invalid model name/);
+    }
+  });
+
+  it('loads a new version while requests flow, failing none of them', async () => {
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const versions = new Set<string>();
+    const client = async (): Promise<void> => {
+      while (!stop) {
+        const r = await postJson(`${t.url}/v2/models/tabular/infer`, tabularRequest(tabularRows(1 + (ok % 4))));
+        if (r.status === 200) {
+          ok++;
+          versions.add(r.json.model_version as string);
+        } else failures.push(`${r.status} ${JSON.stringify(r.json)}`);
+      }
+    };
+    const clients = Array.from({ length: 16 }, () => client());
+    await new Promise((r) => setTimeout(r, 200));
+    // add version 3 and reload: requests move from 2 to 3 without a failure
+    cpSync(join(repo, 'tabular', '1'), join(repo, 'tabular', '3'), { recursive: true });
+    for (let i = 0; i < 3; i++) {
+      const l = await postJson(`${t.url}/v2/repository/models/tabular/load`, {}, auth);
+      expect(l.status).toBe(200);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    stop = true;
+    await Promise.all(clients);
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(50);
+    expect(versions).toContain('3');
+  });
+});
