@@ -103,10 +103,11 @@ export function allocate(dt: Datatype, count: number): TensorData {
   return new ctor(count);
 }
 
-/** Views `byteLength` bytes of `buf` at `byteOffset` as the datatype's typed array, copying when misaligned. */
+/** Views the bytes of `buf` as the datatype's typed array (no copy unless misaligned). */
 export function viewBytes(dt: Datatype, buf: Uint8Array): NumericArray {
   const info = INFO[dt];
   if (info.ctor === null) throw new TypeError('viewBytes: BYTES has no fixed-size view');
+  if (buf.byteLength % info.size !== 0) throw new RangeError(`viewBytes: ${buf.byteLength} bytes is not a whole number of ${dt} elements`);
   const count = buf.byteLength / info.size;
   if (buf.byteOffset % info.size === 0) {
     return new info.ctor(buf.buffer as ArrayBuffer, buf.byteOffset, count);
@@ -126,31 +127,35 @@ export function shapeToString(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 
-/** IEEE-754 binary16 bits from a JS number (round to nearest even). */
+/**
+ * IEEE-754 binary16 bits from a JS number, rounded to nearest even straight from float64
+ * (going through float32 first would round twice).
+ */
 export function toHalf(value: number): number {
-  F32[0] = value;
-  const x = U32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0); // Inf / NaN
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00; // overflow → Inf
-  if (e <= 0) {
-    if (e < -10) return sign; // underflow → ±0
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && (half & 1) === 1)) half++;
-    return sign | half;
+  if (Number.isNaN(value)) return 0x7e00;
+  const sign = value < 0 || Object.is(value, -0) ? 0x8000 : 0;
+  const abs = Math.abs(value);
+  if (abs >= 65520) return sign | 0x7c00; // rounds past the largest half (65504) → Inf
+  if (abs < 2 ** -14) {
+    // subnormal: a multiple of 2^-24; scaling by a power of two is exact in float64
+    return sign | roundHalfEven(abs * 2 ** 24); // may round up to 0x400, the smallest normal
   }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  // a carry out of the mantissa rounds into the exponent, which is what IEEE wants
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1) === 1)) half++;
-  return sign | half;
+  let e = Math.floor(Math.log2(abs));
+  if (2 ** e > abs) e--; // log2 may be off by one next to powers of two
+  else if (2 ** (e + 1) <= abs) e++;
+  let m = roundHalfEven((abs / 2 ** e - 1) * 1024);
+  if (m === 1024) {
+    m = 0;
+    e++;
+  }
+  if (e > 15) return sign | 0x7c00;
+  return sign | ((e + 15) << 10) | m;
+}
+
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  return d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
 }
 
 /** JS number from IEEE-754 binary16 bits. */
@@ -163,5 +168,3 @@ export function fromHalf(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
-const F32 = new Float32Array(1);
-const U32 = new Uint32Array(F32.buffer);

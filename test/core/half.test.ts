@@ -86,3 +86,18 @@ describe('FP16 conversion (toHalf/fromHalf)', () => {
     expect(toHalf(2 ** -25 * 1.5)).toBe(0x0001);
   });
 });
+
+describe('toHalf from float64', () => {
+  it('rounds once, straight from float64 (no double rounding through float32)', () => {
+    // 1 + 2^-11 is a tie between 0x3c00 and 0x3c01; the extra 2^-40 breaks it upward
+    expect(toHalf(1 + 2 ** -11 + 2 ** -40)).toBe(0x3c01);
+    expect(toHalf(1 + 2 ** -11)).toBe(0x3c00); // exact tie → even
+    expect(toHalf(65504)).toBe(0x7bff);
+    expect(toHalf(65519.99)).toBe(0x7bff);
+    expect(toHalf(65520)).toBe(0x7c00);
+    expect(toHalf(2 ** -24)).toBe(1);
+    expect(toHalf(2 ** -25)).toBe(0); // tie → even (0)
+    expect(toHalf(2 ** -25 + 2 ** -60)).toBe(1);
+    expect(toHalf(-0)).toBe(0x8000);
+  });
+});

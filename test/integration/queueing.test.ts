@@ -60,3 +60,35 @@ describe('queue limits', () => {
     expect((await postJson(`${t.url}/v2/models/heavy/infer`, heavyRequest({ priority: 'high' }))).status).toBe(400);
   });
 });
+
+describe('client disconnects', () => {
+  it('removes a request whose client went away from the queue; it never runs', async () => {
+    const rows = async (): Promise<number> => histogram(await (await fetch(`${t.url}/metrics`)).text(), 'switchyard_batch_size', 'model="heavy"').sum;
+    const before = await rows();
+    const controllers = Array.from({ length: 200 }, () => new AbortController());
+    let answered = 0;
+    const requests = controllers.map((c, i) =>
+      fetch(`${t.url}/v2/models/heavy/infer`, { method: 'POST', body: JSON.stringify(heavyRequest()), signal: c.signal }).then(
+        async (r) => {
+          await r.arrayBuffer();
+          answered++;
+          // as soon as the first answers arrive, every other client hangs up
+          if (answered === 1) controllers.forEach((k, j) => j !== i && k.abort());
+          return r.status;
+        },
+        () => 'aborted',
+      ),
+    );
+    const outcomes = await Promise.all(requests);
+    const aborted = outcomes.filter((o) => o === 'aborted').length;
+    expect(aborted).toBeGreaterThan(100);
+    // wait until the server has noticed every disconnect and the queue is empty
+    const served = t.server.gateway.repository.resolve('heavy', null);
+    for (let i = 0; i < 100 && (served.scheduler.queued > 0 || served.scheduler.inflight > 0); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(served.scheduler.queued).toBe(0);
+    const ran = (await rows()) - before;
+    // the model ran the answered requests and at most a few that were already dispatched
+    expect(ran).toBeLessThan(200 - aborted / 2);
+    expect((await postJson(`${t.url}/v2/models/heavy/infer`, heavyRequest())).status).toBe(200);
+  });
+});

@@ -2,6 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { doctor } from '../../src/doctor.js';
 import { EXAMPLE_MODELS, getJson, postJson, startTestServer, tabularRequest, tabularRows, type TestServer } from '../helpers/server.js';
 
 const TOKEN = 's3cret-token';
@@ -17,6 +18,9 @@ beforeAll(async () => {
   // a corrupt model: the server must stay up and serve the rest
   mkdirSync(join(repo, 'broken', '1'), { recursive: true });
   writeFileSync(join(repo, 'broken', '1', 'model.onnx'), 'this is not an onnx model');
+  // GPU providers first: the first one that loads here is used
+  cpSync(join(EXAMPLE_MODELS, 'tabular', '1'), join(repo, 'gpu_first', '1'), { recursive: true });
+  writeFileSync(join(repo, 'gpu_first', 'config.yaml'), 'execution_providers: [tensorrt, cuda, cpu]\n');
   // a symlink leading out of the repository is never followed
   symlinkSync(join(outside, 'tabular'), join(repo, 'escape'));
   t = await startTestServer({ admin_token: TOKEN }, repo);
@@ -28,6 +32,18 @@ afterAll(async () => {
 });
 
 const auth = { authorization: `Bearer ${TOKEN}` };
+
+describe('execution providers', () => {
+  it('uses the first configured provider that loads here and says which in metadata and metrics', async () => {
+    const available = (await doctor()).providers.filter((p) => p.available).map((p) => p.name);
+    const expected = ['tensorrt', 'cuda', 'cpu'].find((p) => available.includes(p));
+    const meta = await getJson(`${t.url}/v2/models/gpu_first`);
+    expect((meta.json.parameters as { execution_provider: string }).execution_provider).toBe(expected);
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toContain(`switchyard_model_execution_provider{model="gpu_first",version="1",provider="${expected}"} 1`);
+    expect((await postJson(`${t.url}/v2/models/gpu_first/infer`, tabularRequest(tabularRows(1)))).status).toBe(200);
+  });
+});
 
 describe('repository extension', () => {
   it('needs the admin token', async () => {
@@ -54,7 +70,8 @@ describe('repository extension', () => {
     const escape = index.find((e) => e.name === 'escape');
     expect(escape?.state).toBe('UNAVAILABLE');
     const ready = await postJson(`${t.url}/v2/repository/index`, { ready: true }, auth);
-    expect((ready.json as unknown as { name: string }[]).every((e) => e.name === 'tabular')).toBe(true);
+    expect((ready.json as unknown as { name: string; state: string }[]).every((e) => e.state === 'READY')).toBe(true);
+    expect((ready.json as unknown as { name: string }[]).some((e) => e.name === 'broken')).toBe(false);
     expect((await postJson(`${t.url}/v2/models/tabular/infer`, tabularRequest(tabularRows(1)))).status).toBe(200);
     expect((await postJson(`${t.url}/v2/models/broken/infer`, tabularRequest(tabularRows(1)))).status).toBe(503);
   });
