@@ -100,6 +100,8 @@ export async function startSwitchyard(spec: SwitchyardSpec): Promise<RunningSwit
     command: process.execPath,
     args: [path.join(spec.repoRoot, 'bin', 'switchyard.js'), 'serve', '--config', configFile],
     cwd: spec.repoRoot,
+    // as `npm start` runs it (see the README on MALLOC_ARENA_MAX)
+    env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '1' },
     readyStream: 'stderr',
     parseReady(line) {
       const rec = jsonLine(line);

@@ -37,6 +37,8 @@ export class DynamicBatcher extends QueuedScheduler {
   /** requests of the batch being formed, reused between batches */
   private readonly picked: (Pending | undefined)[];
   private delayTimer: NodeJS.Timeout | null;
+  /** sub-millisecond waits poll on setImmediate: setTimeout cannot wait less than 1 ms */
+  private delayImmediate: NodeJS.Immediate | null;
   private readonly delayTick: () => void;
 
   constructor(opts: BatcherOptions) {
@@ -57,6 +59,7 @@ export class DynamicBatcher extends QueuedScheduler {
     this.scanLimit = 8 * max + 64;
     this.picked = [];
     this.delayTimer = null;
+    this.delayImmediate = null;
     this.delayTick = () => this.onDelayTimer();
   }
 
@@ -156,22 +159,33 @@ export class DynamicBatcher extends QueuedScheduler {
    * already armed is due no later than this one would be.
    */
   private armDelayTimer(now: number): void {
-    if (this.delayTimer !== null) return;
+    if (this.delayTimer !== null || this.delayImmediate !== null) return;
     const oldest = this.queue.oldest() as Pending;
+    const remaining = oldest.enqueuedAt + this.delayMs - now;
+    if (remaining < 1) {
+      // e.g. max_queue_delay_us: 100 — a 1 ms timer would hold the batch ten times too long
+      this.delayImmediate = setImmediate(this.delayTick);
+      return;
+    }
     // setTimeout counts from the event loop's cached clock and may fire a little early:
     // schedule() then finds the delay not yet passed and arms again.
-    const wait = Math.max(1, Math.ceil(oldest.enqueuedAt + this.delayMs - now));
-    this.delayTimer = setTimeout(this.delayTick, wait);
+    this.delayTimer = setTimeout(this.delayTick, Math.floor(remaining));
   }
 
   private clearDelayTimer(): void {
-    if (this.delayTimer === null) return;
-    clearTimeout(this.delayTimer);
-    this.delayTimer = null;
+    if (this.delayTimer !== null) {
+      clearTimeout(this.delayTimer);
+      this.delayTimer = null;
+    }
+    if (this.delayImmediate !== null) {
+      clearImmediate(this.delayImmediate);
+      this.delayImmediate = null;
+    }
   }
 
   private onDelayTimer(): void {
     this.delayTimer = null;
+    this.delayImmediate = null;
     this.poll(TRIGGER_TIMER, performance.now());
   }
 }

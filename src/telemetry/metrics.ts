@@ -103,46 +103,25 @@ export class Metrics {
       labelNames: ['model', 'version', 'reason'],
       registers,
     });
-    new Gauge({
-      name: 'switchyard_queue_depth',
-      help: 'Requests waiting in a model queue',
-      labelNames: ['model', 'version'],
-      registers,
-      collect() {
-        this.reset();
-        for (const m of served()) this.set({ model: m.name, version: m.version }, m.queued);
-      },
-    });
-    new Gauge({
-      name: 'switchyard_batches_inflight',
-      help: 'Batches running on model instances',
-      labelNames: ['model', 'version'],
-      registers,
-      collect() {
-        this.reset();
-        for (const m of served()) this.set({ model: m.name, version: m.version }, m.inflight);
-      },
-    });
-    new Gauge({
-      name: 'switchyard_model_instances',
-      help: 'Instances (worker threads with an ONNX Runtime session) per model version',
-      labelNames: ['model', 'version'],
-      registers,
-      collect() {
-        this.reset();
-        for (const m of served()) this.set({ model: m.name, version: m.version }, m.instances);
-      },
-    });
-    new Gauge({
-      name: 'switchyard_model_execution_provider',
-      help: 'The execution provider each served model version runs on (value 1)',
-      labelNames: ['model', 'version', 'provider'],
-      registers,
-      collect() {
-        this.reset();
-        for (const m of served()) this.set({ model: m.name, version: m.version, provider: m.provider }, 1);
-      },
-    });
+    // Gauges read from the served model versions at scrape time.
+    const servedGauge = (name: string, help: string, value: (m: ServedModelView) => number, withProvider = false): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: withProvider ? ['model', 'version', 'provider'] : ['model', 'version'],
+        registers,
+        collect() {
+          this.reset();
+          for (const m of served()) {
+            this.set(withProvider ? { model: m.name, version: m.version, provider: m.provider } : { model: m.name, version: m.version }, value(m));
+          }
+        },
+      });
+    };
+    servedGauge('switchyard_queue_depth', 'Requests waiting in a model queue', (m) => m.queued);
+    servedGauge('switchyard_batches_inflight', 'Batches running on model instances', (m) => m.inflight);
+    servedGauge('switchyard_model_instances', 'Instances (worker threads with an ONNX Runtime session) per model version', (m) => m.instances);
+    servedGauge('switchyard_model_execution_provider', 'The execution provider each served model version runs on (value 1)', () => 1, true);
 
     this.on(REQUEST_END_CHANNEL, (m: RequestEnd) => {
       this.requests.inc({ model: m.model, version: m.version, protocol: m.protocol, status: m.status });
