@@ -231,6 +231,14 @@ describe('bad input is answered, never crashes', () => {
   });
 });
 
+describe('repository control without an admin token', () => {
+  it('is answered to loopback clients', async () => {
+    const r = await postJson(`${t.url}/v2/repository/index`, {});
+    expect(r.status).toBe(200);
+    expect((r.json as unknown as { name: string }[]).map((e) => e.name)).toContain('tabular');
+  });
+});
+
 describe('v1 predict shim', () => {
   it('maps instances to predictions', async () => {
     const rows = tabularRows(2);
