@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { ConfigError, loadServerConfig } from './config/index.js';
 import { doctor, formatDoctor } from './doctor.js';
 import { startServer } from './serve.js';
-import { SERVER_VERSION } from './transport/http/metadata.js';
+import { SERVER_VERSION } from './protocol/index.js';
 import { createLogger } from './telemetry/index.js';
 
 async function serve(opts: { config?: string }): Promise<void> {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { probeModel } from './runtime/probe-model.js';
-import { SERVER_VERSION } from './transport/http/metadata.js';
+import { SERVER_VERSION } from './protocol/index.js';
 import { uwsNative } from './transport/http/uws.js';
 
 const PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;

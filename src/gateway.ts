@@ -2,9 +2,10 @@ import { channel } from 'node:diagnostics_channel';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config/index.js';
-import { GatewayError, newRequestId, toGatewayError, validateRequest, type InferRequest, type InferResponse } from './core/index.js';
+import { GatewayError, deadlineExceeded, newRequestId, toGatewayError, validateRequest, type InferRequest, type InferResponse } from './core/index.js';
 import { ModelRepository, type LoadedVersion } from './repository/index.js';
-import { Metrics, REQUEST_END_CHANNEL, silentLogger, type Logger, type RequestEnd, type ServedModelView } from './telemetry/index.js';
+import { tritonModelConfig, type ModelConfigJson } from './protocol/index.js';
+import { InferenceStatistics, Metrics, REQUEST_END_CHANNEL, silentLogger, type Logger, type ModelStatisticsJson, type RequestEnd, type ServedModelView } from './telemetry/index.js';
 
 const requestEnd = channel(REQUEST_END_CHANNEL);
 
@@ -22,6 +23,7 @@ export class Gateway {
   readonly repository: ModelRepository;
   readonly metrics: Metrics;
   readonly log: Logger;
+  private readonly stats = new InferenceStatistics();
   /** set once stop() begins: new requests are refused with 503 */
   draining = false;
 
@@ -61,6 +63,7 @@ export class Gateway {
       if (this.draining) throw new GatewayError('SY_ERR_DRAINING', 'server is shutting down; send the request to another replica', { retryAfterS: 1 });
       target = this.repository.resolve(req.modelName, req.modelVersion);
       const items = validateRequest(req, target.signature, target.maxBatchSize, `model "${target.name}" version "${target.version}"`);
+      if (req.deadline <= performance.now()) throw deadlineExceeded(target.name, target.version);
       const resp = await target.scheduler.enqueue(req, items);
       this.finish(req, target, 'success', resp.queueUs);
       return resp;
@@ -70,6 +73,28 @@ export class Gateway {
       this.finish(req, target, err.code, 0);
       throw err;
     }
+  }
+
+  /** Triton-style model configuration of a served version (newest READY when version is null). */
+  modelConfig(model: string, version: string | null): ModelConfigJson {
+    return tritonModelConfig(this.repository.resolve(model, version));
+  }
+
+  /**
+   * Triton-style inference statistics of every served version (model null), of every served
+   * version of `model` (version null), or of one version. Unknown model or version → 404.
+   */
+  statistics(model: string | null, version: string | null): ModelStatisticsJson[] {
+    if (model !== null && version !== null) {
+      const v = this.repository.resolve(model, version);
+      return [this.stats.snapshot(v.name, v.version)];
+    }
+    if (model !== null) this.repository.resolve(model, null);
+    return this.repository
+      .served()
+      .filter((v) => model === null || v.name === model)
+      .sort((a, b) => (a.name === b.name ? Number(a.version) - Number(b.version) : a.name < b.name ? -1 : 1))
+      .map((v) => this.stats.snapshot(v.name, v.version));
   }
 
   private finish(req: InferRequest, target: LoadedVersion | null, status: string, queueUs: number): void {
@@ -103,5 +128,6 @@ export class Gateway {
     this.draining = true;
     await this.repository.close();
     this.metrics.close();
+    this.stats.close();
   }
 }

@@ -1,4 +1,4 @@
-import { GatewayError, cancelled, queueFull, timedOut, toGatewayError } from '../core/errors.js';
+import { GatewayError, cancelled, deadlineExceeded, queueFull, timedOut, toGatewayError } from '../core/errors.js';
 import { InferResponse, type InferRequest } from '../core/request.js';
 import type { Tensor } from '../core/tensor.js';
 import { DeadlineHeap } from './deadline-heap.js';
@@ -163,7 +163,7 @@ export abstract class QueuedScheduler implements Scheduler {
       heap.pop();
       this.queue.drop(top);
       top.req.onCancel = null;
-      top.reject(timedOut(this.model, this.version, top.timeoutUs));
+      top.reject(top.deadline === top.req.deadline ? deadlineExceeded(this.model, this.version) : timedOut(this.model, this.version, top.timeoutUs));
       top = heap.peek();
     }
     this.armDeadlineTimer(now);
@@ -195,6 +195,7 @@ export abstract class QueuedScheduler implements Scheduler {
       return;
     }
     this.running++;
+    batch.startedAt = performance.now();
     if (dispatchChannel.hasSubscribers) {
       dispatchChannel.publish({ model: this.model, version: this.version, items: batch.items, requests: reqs.length, reason: batch.reason });
     }
@@ -212,6 +213,7 @@ export abstract class QueuedScheduler implements Scheduler {
 
   private finish(batch: Batch, outputs: Tensor[]): void {
     const end = performance.now();
+    batch.ranAt = end;
     const names = batch.outputNames;
     let problem = Array.isArray(outputs) && outputs.length === names.length ? null : `runner returned ${Array.isArray(outputs) ? outputs.length : 'no'} outputs, expected ${names.length}`;
     if (problem === null) problem = this.checkOutputs(batch, outputs);
@@ -235,10 +237,11 @@ export abstract class QueuedScheduler implements Scheduler {
       this.fail(batch, e, end);
       return;
     }
-    this.completed(batch, end, false);
+    this.completed(batch, performance.now(), false);
   }
 
   private fail(batch: Batch, e: unknown, end: number): void {
+    if (batch.ranAt === 0) batch.ranAt = end;
     const err = toGatewayError(e);
     const reqs = batch.requests;
     for (let i = 0; i < reqs.length; i++) reqs[i].reject(err);
@@ -250,7 +253,17 @@ export abstract class QueuedScheduler implements Scheduler {
     this.running--;
     if (completeChannel.hasSubscribers) {
       const computeUs = (end - batch.dispatchedAt) * 1000;
-      completeChannel.publish({ model: this.model, version: this.version, items: batch.items, requests: batch.requests.length, computeUs, error });
+      completeChannel.publish({
+        model: this.model,
+        version: this.version,
+        items: batch.items,
+        requests: batch.requests.length,
+        computeUs,
+        inputUs: (batch.startedAt - batch.dispatchedAt) * 1000,
+        inferUs: (batch.ranAt - batch.startedAt) * 1000,
+        outputUs: (end - batch.ranAt) * 1000,
+        error,
+      });
     }
     this.poll(TRIGGER_INSTANCE_FREE, end);
     this.checkDrained();

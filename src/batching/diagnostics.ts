@@ -25,7 +25,14 @@ export interface BatchCompleteEvent {
   readonly version: string;
   readonly items: number;
   readonly requests: number;
+  /** dispatch to the last response built: inputUs + inferUs + outputUs */
   readonly computeUs: number;
+  /** assembling the batch's input tensors */
+  readonly inputUs: number;
+  /** the runner (transfer to the instance, session run, transfer back) */
+  readonly inferUs: number;
+  /** checking the outputs and slicing them into per-request responses */
+  readonly outputUs: number;
   readonly error: boolean;
 }
 

@@ -38,7 +38,7 @@ export class Pending {
     this.items = items;
     this.level = level;
     this.enqueuedAt = enqueuedAt;
-    this.deadline = timeoutUs > 0 ? enqueuedAt + timeoutUs / 1000 : Infinity;
+    this.deadline = Math.min(timeoutUs > 0 ? enqueuedAt + timeoutUs / 1000 : Infinity, req.deadline);
     this.timeoutUs = timeoutUs;
     this.state = QUEUED;
     this.heapIndex = -1;
@@ -60,6 +60,10 @@ export class Batch {
   outputNames: readonly string[];
   /** performance.now() at dispatch */
   dispatchedAt: number;
+  /** performance.now() when its inputs were assembled and handed to the runner */
+  startedAt: number;
+  /** performance.now() when the runner settled */
+  ranAt: number;
 
   constructor(reason: DispatchReason) {
     this.requests = [];
@@ -67,5 +71,7 @@ export class Batch {
     this.reason = reason;
     this.outputNames = [];
     this.dispatchedAt = 0;
+    this.startedAt = 0;
+    this.ranAt = 0;
   }
 }

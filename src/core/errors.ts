@@ -107,6 +107,13 @@ export function timedOut(model: string, version: string, timeoutUs: number): Gat
   );
 }
 
+export function deadlineExceeded(model: string, version: string): GatewayError {
+  return new GatewayError(
+    'SY_ERR_TIMEOUT',
+    `model "${model}" version "${version}": the call's deadline passed before the request could run; allow a longer deadline, or add instances`,
+  );
+}
+
 export function cancelled(): GatewayError {
   return new GatewayError('SY_ERR_CANCELLED', 'request cancelled: the client went away');
 }

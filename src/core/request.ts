@@ -38,6 +38,11 @@ export class InferRequest {
   priority: number;
   /** queue timeout in microseconds; 0 = the model's default_timeout_us */
   timeoutUs: number;
+  /**
+   * performance.now() after which the client no longer wants the answer (a gRPC call's
+   * deadline); Infinity = none. A request still queued then is dropped, never run.
+   */
+  deadline: number;
   protocol: Protocol;
   /** all outputs as binary (Triton's binary_data_output request parameter) */
   binaryOutputs: boolean;
@@ -56,6 +61,7 @@ export class InferRequest {
     this.parameters = null;
     this.priority = 0;
     this.timeoutUs = 0;
+    this.deadline = Infinity;
     this.protocol = protocol;
     this.binaryOutputs = false;
     this.receivedAt = receivedAt;

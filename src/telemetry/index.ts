@@ -1,2 +1,3 @@
 export { createLogger, silentLogger, type LogLevel, type Logger } from './logger.js';
 export { Metrics, REQUEST_END_CHANNEL, type RequestEnd, type ServedModelView } from './metrics.js';
+export { InferenceStatistics, type InferBatchStatistics, type InferStatistics, type ModelStatisticsJson, type StatisticDuration } from './statistics.js';

@@ -56,6 +56,32 @@ describe('timeouts', () => {
   });
 });
 
+describe('client deadlines', () => {
+  it("drops a request whose call deadline passes while queued, before its own timeout, with the deadline's message", async () => {
+    useFakeClock();
+    const runner = new FakeRunner();
+    const b = new DynamicBatcher(options(runner, { maxBatchSize: 8, defaultTimeoutUs: 60_000_000 }));
+    b.enqueue(request(0), 1);
+    const r1 = request(1);
+    r1.deadline = performance.now() + 4;
+    const p1 = b.enqueue(r1, 1);
+    const r2 = request(2, 1, 2, { timeoutUs: 2000 });
+    r2.deadline = performance.now() + 50; // its own timeout comes first
+    const p2 = b.enqueue(r2, 1);
+    vi.advanceTimersByTime(2);
+    const e2 = await errorOf(p2);
+    expect(e2.message).toContain('2000 us');
+    vi.advanceTimersByTime(2);
+    const e1 = await errorOf(p1);
+    expect(e1.code).toBe('SY_ERR_TIMEOUT');
+    expect(e1.grpcStatus).toBe(4); // DEADLINE_EXCEEDED
+    expect(e1.message).toMatch(/deadline passed before the request could run/);
+    runner.pending().resolve();
+    await settle();
+    expect(runner.batches.map((x) => x.ids)).toEqual([[0]]);
+  });
+});
+
 describe('queue size', () => {
   it('rejects beyond max_queue_size with a 429, decided at enqueue', async () => {
     const runner = new FakeRunner();

@@ -3,15 +3,14 @@ import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from '
 import { GatewayError } from '../../core/errors.js';
 import type { InferRequest } from '../../core/request.js';
 import type { Gateway } from '../../gateway.js';
-import { decodeInferRequest, decodeV1Predict, encodeInferResponse, encodeV1Predict } from '../../protocol/index.js';
+import { SERVER_NAME, SERVER_VERSION, decodeInferRequest, decodeV1Predict, encodeInferResponse, encodeV1Predict, modelMetadata } from '../../protocol/index.js';
 import { checkModelName, checkVersion } from '../../repository/index.js';
 import { readBody } from './body.js';
 import { Exchange } from './reply.js';
 import { uws } from './uws.js';
-import { SERVER_NAME, SERVER_VERSION, modelMetadata } from './metadata.js';
 import { isLoopback } from './admin.js';
 
-const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'parameters'];
+const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'parameters'];
 
 /** URL path parameters arrive percent-encoded; decode them before any name check. */
 function param(req: HttpRequest, i: number): string {
@@ -88,10 +87,15 @@ export class HttpServer {
     get('/v2/health/live', (ex) => ex.json(200, { live: true }));
     get('/v2/health/ready', (ex) => ex.json(g.ready ? 200 : 503, { ready: g.ready }));
     get('/v2', (ex) => ex.json(200, { name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS }));
-    get('/v2/models/:model', (ex, req) => ex.json(200, modelMetadata(g, modelParam(req, 0), null)));
-    get('/v2/models/:model/versions/:version', (ex, req) => ex.json(200, modelMetadata(g, modelParam(req, 0), versionParam(req, 1))));
+    get('/v2/models/:model', (ex, req) => ex.json(200, modelMetadata(g.repository, modelParam(req, 0), null)));
+    get('/v2/models/:model/versions/:version', (ex, req) => ex.json(200, modelMetadata(g.repository, modelParam(req, 0), versionParam(req, 1))));
     get('/v2/models/:model/ready', (ex, req) => this.modelReady(ex, modelParam(req, 0), null));
     get('/v2/models/:model/versions/:version/ready', (ex, req) => this.modelReady(ex, modelParam(req, 0), versionParam(req, 1)));
+    get('/v2/models/stats', (ex) => ex.json(200, { model_stats: g.statistics(null, null) }));
+    get('/v2/models/:model/stats', (ex, req) => ex.json(200, { model_stats: g.statistics(modelParam(req, 0), null) }));
+    get('/v2/models/:model/versions/:version/stats', (ex, req) => ex.json(200, { model_stats: g.statistics(modelParam(req, 0), versionParam(req, 1)) }));
+    get('/v2/models/:model/config', (ex, req) => ex.json(200, g.modelConfig(modelParam(req, 0), null)));
+    get('/v2/models/:model/versions/:version/config', (ex, req) => ex.json(200, g.modelConfig(modelParam(req, 0), versionParam(req, 1))));
     post('/v2/models/:model/infer', (ex, req) => this.infer(ex, req, modelParam(req, 0), null));
     post('/v2/models/:model/versions/:version/infer', (ex, req) => this.infer(ex, req, modelParam(req, 0), versionParam(req, 1)));
     post('/v1/models/:spec', (ex, req) => this.v1Predict(ex, req));

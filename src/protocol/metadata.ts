@@ -1,15 +1,15 @@
 import { createRequire } from 'node:module';
-import type { Gateway } from '../../gateway.js';
+import type { ModelRepository } from '../repository/index.js';
 
-const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 export const SERVER_NAME = 'switchyard';
 export const SERVER_VERSION: string = pkg.version;
 
 /** KServe v2 model metadata, plus switchyard's serving facts under `parameters`. */
-export function modelMetadata(g: Gateway, model: string, version: string | null): Record<string, unknown> {
-  const v = g.repository.resolve(model, version);
-  const versions = g.repository
+export function modelMetadata(repo: ModelRepository, model: string, version: string | null): Record<string, unknown> {
+  const v = repo.resolve(model, version);
+  const versions = repo
     .index(true)
     .filter((e) => e.name === model)
     .map((e) => e.version);
