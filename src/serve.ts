@@ -1,12 +1,17 @@
 import type { ServerConfig } from './config/index.js';
 import { Gateway } from './gateway.js';
 import type { Logger } from './telemetry/index.js';
+import { GrpcServer } from './transport/grpc/index.js';
 import { HttpServer, uwsNative } from './transport/http/index.js';
 
 export interface RunningServer {
   gateway: Gateway;
   http: HttpServer;
   httpPort: number;
+  /** null when grpc.enabled is false */
+  grpc: GrpcServer | null;
+  /** the bound gRPC port; 0 when grpc.enabled is false */
+  grpcPort: number;
   /** graceful stop: refuse new requests, finish queued ones (bounded by drain_timeout_s), stop workers */
   stop(): Promise<void>;
 }
@@ -23,8 +28,22 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     await gateway.stop();
     throw e;
   }
+  let grpc: GrpcServer | null = null;
+  let grpcPort = 0;
+  if (config.grpc.enabled) {
+    grpc = new GrpcServer(gateway);
+    try {
+      grpcPort = await grpc.listen(config.grpc.host, config.grpc.port);
+    } catch (e) {
+      http.close();
+      await grpc.close();
+      await gateway.stop();
+      throw e;
+    }
+  }
   log.info('switchyard listening', {
     http: `${config.http.host}:${httpPort}`,
+    grpc: grpc === null ? 'disabled' : `${config.grpc.host}:${grpcPort}`,
     uws: uwsNative ? 'native' : 'js-fallback',
     models: gateway.repository.index().map((e) => `${e.name}@${e.version}:${e.state}`),
   });
@@ -33,11 +52,16 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     gateway,
     http,
     httpPort,
+    grpc,
+    grpcPort,
     stop() {
       stopping ??= (async () => {
         // Readiness turns false at once; the port stays open so queued responses can be written.
-        await gateway.stop();
+        const drained = gateway.stop();
+        grpc?.beginDrain(); // health NOT_SERVING at once; the gateway refuses new requests already
+        await drained;
         http.close();
+        await grpc?.close();
       })();
       return stopping;
     },

@@ -28,4 +28,16 @@ export {
   type NormalisedServerConfig,
 } from './server-config.js';
 export { schemaDocuments, toJsonSchema, type SchemaDocument } from './json-schema.js';
+export {
+  DriftSchema,
+  EvaluationSchema,
+  RequestLogSchema,
+  RequestLogSinkSchema,
+  type DriftConfig,
+  type EvaluationConfig,
+  type FileSinkConfig,
+  type RedisStreamSinkConfig,
+  type RequestLogConfig,
+  type RequestLogSinkConfig,
+} from './monitoring-schema.js';
 export { writeSchemaFiles } from './write-schema.js';

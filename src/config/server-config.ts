@@ -14,6 +14,7 @@ import type { Static } from '@sinclair/typebox';
 import { applyEnvOverrides } from './env-overrides.js';
 import { ConfigError, configIssue, type ConfigIssue } from './errors.js';
 import { deepFreeze, isPlainObject, mergeUnder } from './merge.js';
+import { monitoringConfigIssues, normaliseMonitoringConfig } from './monitoring-schema.js';
 import { schemaIssues } from './schema-issues.js';
 import { ServerConfigSchema, type ServerConfig } from './server-schema.js';
 import { parseYaml } from './yaml-source.js';
@@ -61,6 +62,7 @@ export function normaliseServerConfig(
     if (typeof value.model_repository === 'string' && value.model_repository !== '') {
       value.model_repository = path.resolve(baseDir, value.model_repository);
     }
+    normaliseMonitoringConfig(value, baseDir);
     applyEnvOverrides(value, env, options.cwd ?? process.cwd(), origins);
     if (value.threads === 0) value.threads = options.availableParallelism ?? os.availableParallelism();
   }
@@ -78,7 +80,7 @@ export function validateServerConfig(
   origins: ReadonlyMap<string, string> = new Map(),
 ): ServerConfig {
   const sourceOf = (key: string) => origins.get(key) ?? sourceName;
-  const issues = [...schemaIssues(checkServerConfig, value, sourceOf), ...crossKeyIssues(value, sourceOf)];
+  const issues = [...schemaIssues(checkServerConfig, value, sourceOf), ...crossKeyIssues(value, sourceOf), ...monitoringConfigIssues(value, sourceOf)];
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze(structuredClone(value) as Static<typeof ServerConfigSchema>);
 }

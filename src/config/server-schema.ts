@@ -8,6 +8,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { DeepReadonly } from './merge.js';
 import { orNull, PartialModelConfigSchema } from './model-schema.js';
+import { MonitoringConfigFileProperties, MonitoringConfigProperties } from './monitoring-schema.js';
 
 const port = (value: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: value, description: `${description}; 0 = any free port` });
@@ -31,8 +32,69 @@ export const GrpcSchema = Type.Object(
     host: host('address the gRPC server listens on'),
     port: port(8001, 'gRPC port'),
     enabled: Type.Boolean({ default: true, description: 'serve inference.GRPCInferenceService' }),
+    max_receive_message_bytes: Type.Integer({
+      minimum: 1,
+      default: 64 * 1024 * 1024,
+      description: 'largest gRPC message accepted from a client; larger ones fail with RESOURCE_EXHAUSTED',
+    }),
+    max_send_message_bytes: Type.Integer({
+      minimum: 1,
+      default: 64 * 1024 * 1024,
+      description: 'largest gRPC message sent to a client; a larger response fails with RESOURCE_EXHAUSTED',
+    }),
+    max_stream_inflight: Type.Integer({
+      minimum: 1,
+      default: 1024,
+      description: 'requests of one ModelStreamInfer stream in flight at once; the server reads no more from the stream until some finish',
+    }),
   },
   { additionalProperties: false, description: 'gRPC listener' },
+);
+
+export const WebSocketSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'serve WebSocket streaming at ws://<http.host>:<http.port>/v2/stream' }),
+    max_payload_bytes: Type.Integer({
+      minimum: 1024,
+      maximum: 1024 * 1024 * 1024,
+      default: 16 * 1024 * 1024,
+      description:
+        'largest message accepted; a larger one is answered with an error and counts as a protocol violation, and one over twice this is not read at all (the connection is dropped: close code 1006)',
+    }),
+    max_inflight_per_connection: Type.Integer({
+      minimum: 1,
+      default: 128,
+      description: 'requests one connection may have running in the gateway at once; later ones wait in the connection queue',
+    }),
+    max_queued_per_connection: Type.Integer({
+      minimum: 0,
+      default: 1024,
+      description:
+        'received messages one connection may have waiting to start (in-flight limit reached, or send buffer full); beyond that they are answered with an error, or the socket is closed with 1013 while its send buffer is full',
+    }),
+    max_queued_bytes: Type.Integer({
+      minimum: 0,
+      default: 16 * 1024 * 1024,
+      description: 'bytes of the messages one connection may have waiting to start (one message always fits, as long as max_queued_per_connection allows one)',
+    }),
+    max_buffered_bytes: Type.Integer({
+      minimum: 1024,
+      default: 1024 * 1024,
+      description: 'send buffer size above which no new request from that connection is started until the client has read its responses',
+    }),
+    idle_timeout_s: Type.Union([Type.Literal(0), Type.Integer({ minimum: 8, maximum: 960 })], {
+      default: 120,
+      description: 'seconds without a message either way after which a connection is closed; 0 = never',
+      expected: '0 or an integer 8..960',
+    }),
+    send_pings: Type.Boolean({ default: true, description: 'ping idle clients before idle_timeout_s so that live connections stay open' }),
+    max_violations: Type.Integer({
+      minimum: 1,
+      default: 10,
+      description: 'protocol violations (bad JSON, missing id, bad binary framing, oversized message) after which a connection is closed with 1008',
+    }),
+  },
+  { additionalProperties: false, description: 'WebSocket streaming on the HTTP port (/v2/stream)' },
 );
 
 export const RedisSchema = Type.Object(
@@ -56,6 +118,7 @@ export const ServerConfigSchema = Type.Object(
   {
     http: HttpSchema,
     grpc: GrpcSchema,
+    websocket: WebSocketSchema,
     model_repository: Type.String({
       minLength: 1,
       default: './models',
@@ -80,6 +143,7 @@ export const ServerConfigSchema = Type.Object(
       description: 'CPU threads ONNX Runtime may use across all models and instances; 0 = os.availableParallelism()',
     }),
     model_defaults: PartialModelConfigSchema,
+    ...MonitoringConfigProperties,
   },
   { additionalProperties: false },
 );
@@ -89,8 +153,10 @@ export const ServerConfigFileSchema = Type.Partial(
     ...ServerConfigSchema.properties,
     http: orNull(Type.Partial(HttpSchema, { additionalProperties: false })),
     grpc: orNull(Type.Partial(GrpcSchema, { additionalProperties: false })),
+    websocket: orNull(Type.Partial(WebSocketSchema, { additionalProperties: false })),
     redis: orNull(Type.Partial(RedisSchema, { additionalProperties: false })),
     model_defaults: orNull(PartialModelConfigSchema),
+    ...MonitoringConfigFileProperties,
   }),
   { additionalProperties: false },
 );

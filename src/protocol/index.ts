@@ -1,4 +1,5 @@
-export { decodeInferRequest } from './json-request.js';
+export { decodeInferRequest, decodeStreamRequest, parseInferRequestJson } from './json-request.js';
+export type { JsonObject } from './json-text.js';
 export { type EncodedResponse, encodeInferResponse } from './json-response.js';
 export { decodeV1Predict, encodeV1Predict } from './v1.js';
 export { readBinaryTensor, binaryByteLength, writeBinaryTensor } from './binary.js';

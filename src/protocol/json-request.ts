@@ -175,12 +175,53 @@ export function decodeInferRequest(
   receivedAt: number,
   protocol: Protocol = 'rest',
 ): InferRequest {
+  return decodeParsedRequest(parseInferRequestJson(body, headerLength), body, headerLength, modelName, modelVersion, receivedAt, protocol);
+}
+
+/**
+ * The JSON part of a request (the whole body, or its first `headerLength` bytes) parsed.
+ * Throws SY_ERR_MALFORMED_JSON, or SY_ERR_INVALID_INPUT when it is not a JSON object or
+ * `headerLength` is out of range.
+ */
+export function parseInferRequestJson(body: Uint8Array, headerLength: number | null): JsonObject {
   if (headerLength !== null && (!Number.isSafeInteger(headerLength) || headerLength < 0 || headerLength > body.byteLength)) {
     throw invalid(`Inference-Header-Content-Length ${headerLength} must be an integer between 0 and the body length (${body.byteLength} bytes)`);
   }
   const json = parseJsonBytes(headerLength === null ? body : body.subarray(0, headerLength));
   if (!isObject(json)) throw invalid(`the request body must be a JSON object with "inputs", got ${jsonTypeOf(json)}`);
+  return json;
+}
 
+/**
+ * A WebSocket stream message, already parsed by parseInferRequestJson: a v2 infer request
+ * body that names its model in `"model_name"` (and optionally `"model_version"`, a string)
+ * instead of the URL. Same checks, errors and ownership as decodeInferRequest.
+ */
+export function decodeStreamRequest(json: JsonObject, body: Uint8Array, headerLength: number | null, receivedAt: number): InferRequest {
+  const name = json.model_name;
+  if (typeof name !== 'string' || name === '') {
+    throw invalid(
+      name === undefined
+        ? 'the message has no "model_name"; expected {"id", "model_name", "inputs": [...]}'
+        : `"model_name" must be a non-empty string, got ${describeValue(name)}`,
+    );
+  }
+  const version = json.model_version;
+  if (version !== undefined && version !== null && typeof version !== 'string') {
+    throw invalid(`"model_version" must be a string such as "1", got ${describeValue(version)}`);
+  }
+  return decodeParsedRequest(json, body, headerLength, name, typeof version === 'string' && version !== '' ? version : null, receivedAt, 'ws');
+}
+
+function decodeParsedRequest(
+  json: JsonObject,
+  body: Uint8Array,
+  headerLength: number | null,
+  modelName: string,
+  modelVersion: string | null,
+  receivedAt: number,
+  protocol: Protocol,
+): InferRequest {
   const id = json.id;
   if (id !== undefined && id !== null && typeof id !== 'string') throw invalid(`"id" must be a string, got ${describeValue(id)}`);
   const params = optionalObject(json.parameters, '"parameters"');

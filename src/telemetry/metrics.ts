@@ -19,6 +19,24 @@ export interface RequestEnd {
   queueUs: number;
 }
 
+/** Published by the WebSocket door for each protocol violation: { reason }. */
+export const WS_VIOLATION_CHANNEL = 'switchyard:ws:violation';
+/** Published by the WebSocket door each time a connection's send buffer stops it from starting requests. */
+export const WS_BACKPRESSURE_CHANNEL = 'switchyard:ws:backpressure';
+
+export interface WsViolation {
+  /** bounded: too_large, bad_frame, bad_json, missing_id */
+  reason: string;
+}
+
+/** What the metrics read on each scrape from the WebSocket door: sums over its open connections. */
+export interface StreamView {
+  readonly connections: number;
+  readonly inflight: number;
+  readonly queued: number;
+  readonly bufferedBytes: number;
+}
+
 interface BatchDispatch {
   model: string;
   version: string;
@@ -59,6 +77,7 @@ export class Metrics {
   private readonly batchSize: Histogram<'model' | 'version'>;
   private readonly batches: Counter<'model' | 'version' | 'reason'>;
   private readonly unsubscribers: (() => void)[] = [];
+  private streamView: (() => StreamView) | null = null;
 
   constructor(served: () => readonly ServedModelView[]) {
     const registers = [this.registry];
@@ -123,6 +142,37 @@ export class Metrics {
     servedGauge('switchyard_model_instances', 'Instances (worker threads with an ONNX Runtime session) per model version', (m) => m.instances);
     servedGauge('switchyard_model_execution_provider', 'The execution provider each served model version runs on (value 1)', () => 1, true);
 
+    // WebSocket door: gauges read from it at scrape time (0 until it registers)
+    const streamGauge = (name: string, help: string, value: (v: StreamView) => number): void => {
+      const view = (): StreamView | null => this.streamView?.() ?? null;
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const v = view();
+          this.set(v === null ? 0 : value(v));
+        },
+      });
+    };
+    streamGauge('switchyard_ws_connections', 'Open WebSocket streaming connections', (v) => v.connections);
+    streamGauge('switchyard_ws_inflight_requests', 'Requests from WebSocket connections running in the gateway', (v) => v.inflight);
+    streamGauge('switchyard_ws_queued_messages', 'Messages received on WebSocket connections and not started yet (connection limits or backpressure)', (v) => v.queued);
+    streamGauge('switchyard_ws_send_buffer_bytes', 'Bytes written to WebSocket connections that their clients have not read yet', (v) => v.bufferedBytes);
+    const violations = new Counter({
+      name: 'switchyard_ws_protocol_violations_total',
+      help: 'WebSocket messages that broke the stream protocol, by reason (too_large, bad_frame, bad_json, missing_id)',
+      labelNames: ['reason'],
+      registers,
+    });
+    const pauses = new Counter({
+      name: 'switchyard_ws_backpressure_pauses_total',
+      help: 'Times a WebSocket connection stopped starting requests because its client was not reading responses',
+      registers,
+    });
+    this.on(WS_VIOLATION_CHANNEL, (m: WsViolation) => violations.inc({ reason: m.reason }));
+    this.on(WS_BACKPRESSURE_CHANNEL, () => pauses.inc());
+
     this.on(REQUEST_END_CHANNEL, (m: RequestEnd) => {
       this.requests.inc({ model: m.model, version: m.version, protocol: m.protocol, status: m.status });
       if (m.status === 'success') {
@@ -137,6 +187,11 @@ export class Metrics {
     this.on(BATCH_COMPLETE_CHANNEL, (m: BatchComplete) => {
       if (!m.error) this.computeSeconds.observe({ model: m.model, version: m.version }, m.computeUs / 1e6);
     });
+  }
+
+  /** The WebSocket door registers what its gauges read (sums over its open connections). */
+  watchStreams(view: () => StreamView): void {
+    this.streamView = view;
   }
 
   private on<T>(name: string, fn: (msg: T) => void): void {

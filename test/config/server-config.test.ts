@@ -9,6 +9,7 @@ import {
   normaliseServerConfig,
   parseServerConfig,
   validateServerConfig,
+  ServerConfigSchema,
   type ServerConfig,
 } from '../../src/config/index.js';
 import { configErrorOf } from './helpers.js';
@@ -32,9 +33,27 @@ afterAll(async () => {
 describe('server config defaults', () => {
   it('an empty file gives every default', () => {
     const c = fromText('');
-    expect(c).toEqual({
+    // every top-level section is present; the sections' own defaults are checked in their tests
+    expect(Object.keys(c).sort()).toEqual(Object.keys(ServerConfigSchema.properties).sort());
+    expect(c).toMatchObject({
       http: { host: '0.0.0.0', port: 8000, max_body_bytes: 67108864 },
-      grpc: { host: '0.0.0.0', port: 8001, enabled: true },
+      grpc: {
+        host: '0.0.0.0',
+        port: 8001,
+        enabled: true,
+        max_receive_message_bytes: 67108864,
+        max_send_message_bytes: 67108864,
+        max_stream_inflight: 1024,
+      },
+      websocket: {
+        enabled: true,
+        max_payload_bytes: 16777216,
+        max_inflight_per_connection: 128,
+        max_buffered_bytes: 1048576,
+        idle_timeout_s: 120,
+        send_pings: true,
+        max_violations: 10,
+      },
       model_repository: path.join(BASE, 'models'),
       admin_token: null,
       redis: { url: null },
@@ -61,7 +80,8 @@ describe('server config defaults', () => {
   it('keeps values of every key from the file', () => {
     const c = fromText(`
 http: { host: 127.0.0.1, port: 0, max_body_bytes: 1024 }
-grpc: { host: "::", port: 0, enabled: false }
+grpc: { host: "::", port: 0, enabled: false, max_receive_message_bytes: 1000, max_send_message_bytes: 2000, max_stream_inflight: 3 }
+websocket: { enabled: false, max_inflight_per_connection: 4, idle_timeout_s: 0 }
 model_repository: /abs/models
 admin_token: s3cret
 redis: { url: "rediss://user:pw@cache:6380/2" }
@@ -71,7 +91,8 @@ threads: 2
 model_defaults: { max_batch_size: 16, dynamic_batching: { max_queue_delay_us: 500 } }
 `);
     expect(c.http).toEqual({ host: '127.0.0.1', port: 0, max_body_bytes: 1024 });
-    expect(c.grpc).toEqual({ host: '::', port: 0, enabled: false });
+    expect(c.grpc).toEqual({ host: '::', port: 0, enabled: false, max_receive_message_bytes: 1000, max_send_message_bytes: 2000, max_stream_inflight: 3 });
+    expect(c.websocket).toMatchObject({ enabled: false, max_inflight_per_connection: 4, idle_timeout_s: 0 });
     expect(c.model_repository).toBe(path.resolve('/abs/models'));
     expect(c.admin_token).toBe('s3cret');
     expect(c.redis.url).toBe('rediss://user:pw@cache:6380/2');
@@ -221,7 +242,7 @@ describe('server config: unknown keys', () => {
     const e = configErrorOf(() => fromText('drain_timeout: 10'));
     expect(e.issues[0].kind).toBe('unknown-key');
     expect(e.message).toBe(
-      `config error in ${SOURCE} at drain_timeout: unknown key, expected one of http, grpc, model_repository, admin_token, redis, drain_timeout_s, log_level, threads, model_defaults (did you mean "drain_timeout_s"?)`,
+      `config error in ${SOURCE} at drain_timeout: unknown key, expected one of ${Object.keys(ServerConfigSchema.properties).join(', ')} (did you mean "drain_timeout_s"?)`,
     );
   });
 

@@ -12,6 +12,8 @@ export const EXAMPLE_MODELS = fileURLToPath(new URL('../../examples/models', imp
 export interface TestServer {
   server: RunningServer;
   url: string;
+  /** host:port of the gRPC server (grpc.enabled must not be false) */
+  grpcAddress: string;
   dir: string;
   stop(): Promise<void>;
 }
@@ -29,12 +31,13 @@ export async function startTestServer(config: Record<string, unknown> = {}, repo
     cpSync(EXAMPLE_MODELS, root, { recursive: true });
   }
   const file = join(dir, 'switchyard.yaml');
-  writeFileSync(file, stringify({ http: { host: '127.0.0.1', port: 0 }, model_repository: root, log_level: 'error', ...config }));
+  writeFileSync(file, stringify({ http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, model_repository: root, log_level: 'error', ...config }));
   const cfg = loadServerConfig(file, {});
   const server = await startServer(cfg, silentLogger);
   return {
     server,
     url: `http://127.0.0.1:${server.httpPort}`,
+    grpcAddress: `127.0.0.1:${server.grpcPort}`,
     dir,
     async stop() {
       await server.stop();

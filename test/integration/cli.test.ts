@@ -88,6 +88,7 @@ describe('switchyard serve', () => {
   it('serves the example config with env overrides and drains on SIGTERM, exiting 0', async () => {
     const { child, port } = await serve(['--config', 'examples/switchyard.yaml'], {
       SWITCHYARD_HTTP_PORT: '0',
+      SWITCHYARD_GRPC_PORT: '0',
       SWITCHYARD_MODEL_REPOSITORY: EXAMPLE_MODELS,
     });
     const url = `http://127.0.0.1:${port}`;

@@ -51,7 +51,7 @@ describe('repository extension', () => {
     expect(none.status).toBe(401);
     expect(none.json.error).toMatch(/admin token/);
     const wrong = await postJson(`${t.url}/v2/repository/index`, {}, { authorization: 'Bearer nope' });
-    expect(wrong.status).toBe(401);
+    expect(wrong.status).toBe(403);
     expect((await postJson(`${t.url}/v2/repository/models/tabular/unload`, {})).status).toBe(401);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopback } from '../../src/transport/http/admin.js';
+import { isLoopback } from '../../src/transport/admin-auth.js';
 
 describe('isLoopback', () => {
   it('recognises loopback peers in the forms uWS prints', () => {

@@ -8,7 +8,8 @@ import { checkModelName, checkVersion } from '../../repository/index.js';
 import { readBody } from './body.js';
 import { Exchange } from './reply.js';
 import { uws } from './uws.js';
-import { isLoopback } from './admin.js';
+import { checkAdminAccess } from '../admin-auth.js';
+import { registerStream, type StreamDoor } from '../ws/index.js';
 
 const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'parameters'];
 
@@ -43,6 +44,7 @@ export class HttpServer {
   private readonly app: TemplatedApp;
   private readonly bodyLimit: number;
   private listenSocket: us_listen_socket | null = null;
+  private stream: StreamDoor | null = null;
   port = 0;
 
   constructor(gateway: Gateway) {
@@ -66,8 +68,12 @@ export class HttpServer {
     });
   }
 
-  /** Stops accepting connections (open keep-alive connections finish their requests). */
+  /**
+   * Stops accepting connections (open keep-alive connections finish their requests) and
+   * closes WebSocket streams with 1001; called after the gateway drained.
+   */
   close(): void {
+    this.stream?.closeAll();
     if (this.listenSocket !== null) {
       uws.us_listen_socket_close(this.listenSocket);
       this.listenSocket = null;
@@ -129,6 +135,8 @@ export class HttpServer {
         (e: unknown) => ex.error(e),
       );
     });
+
+    this.stream = registerStream(app, g);
 
     app.any('/*', (res, req) => {
       const ex = new Exchange(res);
@@ -226,18 +234,7 @@ export class HttpServer {
    * or, with no token configured, a loopback client.
    */
   private admin(ex: Exchange, req: HttpRequest, fn: (body: Buffer) => void): void {
-    const token = this.gateway.config.admin_token;
-    if (token !== null && token !== '') {
-      const auth = req.getHeader('authorization');
-      if (auth !== `Bearer ${token}`) {
-        throw new GatewayError('SY_ERR_UNAUTHORIZED', 'repository control needs the admin token: send "Authorization: Bearer <SWITCHYARD_ADMIN_TOKEN>"');
-      }
-    } else if (!isLoopback(Buffer.from(ex.res.getRemoteAddressAsText()).toString())) {
-      throw new GatewayError(
-        'SY_ERR_FORBIDDEN',
-        'repository control is only answered to loopback clients when no admin token is set; set SWITCHYARD_ADMIN_TOKEN and send it as a Bearer token',
-      );
-    }
+    checkAdminAccess(this.gateway.config.admin_token, req.getHeader('authorization'), Buffer.from(ex.res.getRemoteAddressAsText()).toString());
     readBody(ex, req.getHeader('content-length'), 1 << 20, (body) => {
       try {
         fn(body);

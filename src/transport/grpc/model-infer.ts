@@ -1,0 +1,42 @@
+/**
+ * ModelInfer: one request per call. The client's deadline goes into the batcher with the
+ * request, and a cancelled call (client gone, deadline passed) takes its request out of the
+ * queue. Errors end the call with the registry's status (see status.ts).
+ */
+import { performance } from 'node:perf_hooks';
+import type { handleUnaryCall } from '@grpc/grpc-js';
+import type { InferRequest } from '../../core/index.js';
+import type { Gateway } from '../../gateway.js';
+import type { ModelInferRequest } from '../../gen/grpc_service_pb.js';
+import { applyDeadline } from './deadline.js';
+import { decodeModelInferRequest } from './decode-request.js';
+import { encodeModelInferResponse, type ModelInferResponseInit } from './encode-response.js';
+import { statusOf } from './status.js';
+
+export function modelInferHandler(g: Gateway): handleUnaryCall<ModelInferRequest, ModelInferResponseInit> {
+  const log = g.log;
+  return (call, callback) => {
+    let req: InferRequest;
+    try {
+      req = decodeModelInferRequest(call.request, performance.now());
+    } catch (e) {
+      callback(statusOf(e, log, 'ModelInfer'));
+      return;
+    }
+    applyDeadline(req, call);
+    call.once('cancelled', () => req.cancel());
+    g.infer(req).then(
+      (resp) => {
+        let out: ModelInferResponseInit;
+        try {
+          out = encodeModelInferResponse(resp, req);
+        } catch (e) {
+          callback(statusOf(e, log, 'ModelInfer'));
+          return;
+        }
+        callback(null, out);
+      },
+      (e: unknown) => callback(statusOf(e, log, 'ModelInfer')),
+    );
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * ModelStreamInfer: many inference requests on one bidirectional stream.
+ *
+ * - Each request is answered when it is done (completion order), its response carrying the
+ *   request's `id`; a request that fails gets a response with `error_message` (and its id,
+ *   model name and version in `infer_response`), and the stream stays open.
+ * - At most `maxInflight` requests of a stream are in flight: at that many, and while the
+ *   client does not read what was written (write() returned false), the server stops reading
+ *   the stream; HTTP/2 flow control then holds the client back.
+ * - When the client half-closes, the stream ends once the requests in flight are answered.
+ *   When the stream is cancelled (client gone, deadline passed), they leave the queue.
+ */
+import { performance } from 'node:perf_hooks';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { toGatewayError, type InferRequest, type InferResponse } from '../../core/index.js';
+import type { Gateway } from '../../gateway.js';
+import type { ModelInferRequest, ModelStreamInferResponseSchema } from '../../gen/grpc_service_pb.js';
+import type { Logger } from '../../telemetry/index.js';
+import { applyDeadline } from './deadline.js';
+import { decodeModelInferRequest } from './decode-request.js';
+import { encodeModelInferResponse } from './encode-response.js';
+
+export type StreamReplyInit = MessageInitShape<typeof ModelStreamInferResponseSchema>;
+type StreamCall = ServerDuplexStream<ModelInferRequest, StreamReplyInit>;
+
+/** One ModelStreamInfer call; lives as long as the stream. */
+export class StreamInferSession {
+  private readonly gateway: Gateway;
+  private readonly call: StreamCall;
+  private readonly log: Logger;
+  private readonly maxInflight: number;
+  private readonly inflight = new Set<InferRequest>();
+  /** the client half-closed: no more requests will come */
+  private halfClosed = false;
+  /** the stream is over (ended by us or cancelled): nothing more is written */
+  private done = false;
+  /** reading paused for backpressure */
+  private paused = false;
+  /** the last write() was refused until 'drain' */
+  private blocked = false;
+
+  constructor(gateway: Gateway, call: StreamCall, maxInflight: number) {
+    this.gateway = gateway;
+    this.call = call;
+    this.log = gateway.log;
+    this.maxInflight = maxInflight;
+    call.on('data', (m: ModelInferRequest) => this.receive(m));
+    call.on('end', () => {
+      this.halfClosed = true;
+      this.maybeEnd();
+    });
+    call.on('drain', () => {
+      this.blocked = false;
+      this.maybeResume();
+    });
+    call.on('cancelled', () => this.cancelAll());
+    // a broken stream also ends in 'cancelled'; without a listener 'error' would throw
+    call.on('error', () => this.cancelAll());
+  }
+
+  private receive(m: ModelInferRequest): void {
+    if (this.done) return;
+    let req: InferRequest;
+    try {
+      req = decodeModelInferRequest(m, performance.now());
+    } catch (e) {
+      this.write(errorReply(toGatewayError(e).message, m.id, m.modelName, m.modelVersion));
+      return;
+    }
+    applyDeadline(req, this.call);
+    this.inflight.add(req);
+    if (this.inflight.size >= this.maxInflight) this.pause();
+    this.gateway.infer(req).then(
+      (resp) => this.answer(req, resp),
+      (e: unknown) => this.fail(req, e),
+    );
+  }
+
+  private answer(req: InferRequest, resp: InferResponse): void {
+    if (!this.inflight.delete(req)) return;
+    let reply: StreamReplyInit;
+    try {
+      reply = { errorMessage: '', inferResponse: encodeModelInferResponse(resp, req) };
+    } catch (e) {
+      reply = this.errorFor(req, e);
+    }
+    this.write(reply);
+    this.settled();
+  }
+
+  private fail(req: InferRequest, e: unknown): void {
+    if (!this.inflight.delete(req)) return;
+    this.write(this.errorFor(req, e));
+    this.settled();
+  }
+
+  private errorFor(req: InferRequest, e: unknown): StreamReplyInit {
+    const err = toGatewayError(e);
+    if (err !== e) this.log.error('internal error', { rpc: 'ModelStreamInfer', requestId: req.id, err: e });
+    return errorReply(err.message, req.id, req.modelName, req.modelVersion ?? '');
+  }
+
+  private write(reply: StreamReplyInit): void {
+    if (this.done) return;
+    if (!this.call.write(reply)) {
+      this.blocked = true;
+      this.pause();
+    }
+  }
+
+  private settled(): void {
+    this.maybeResume();
+    this.maybeEnd();
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.call.pause();
+  }
+
+  private maybeResume(): void {
+    // resume at half the limit, so a busy stream does not flap between paused and reading
+    if (!this.paused || this.blocked || this.inflight.size > this.maxInflight >> 1) return;
+    this.paused = false;
+    this.call.resume();
+  }
+
+  private maybeEnd(): void {
+    if (this.done || !this.halfClosed || this.inflight.size > 0) return;
+    this.done = true;
+    this.call.end();
+  }
+
+  private cancelAll(): void {
+    if (this.done && this.inflight.size === 0) return;
+    this.done = true;
+    const reqs = [...this.inflight];
+    this.inflight.clear();
+    for (const r of reqs) r.cancel();
+  }
+}
+
+function errorReply(message: string, id: string, modelName: string, modelVersion: string): StreamReplyInit {
+  return { errorMessage: message, inferResponse: { id, modelName, modelVersion } };
+}

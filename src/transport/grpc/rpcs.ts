@@ -1,0 +1,131 @@
+/**
+ * The GRPCInferenceService rpcs other than inference: liveness, readiness, metadata, model
+ * configuration, statistics and the repository extension. Each answers what its REST
+ * counterpart answers, with the same checks and error messages. Repository rpcs are admin
+ * operations (see ../admin-auth.ts): the token travels as `authorization` metadata.
+ */
+import { fromJson, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
+import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
+import { GatewayError, type TensorSpec } from '../../core/index.js';
+import type { Gateway } from '../../gateway.js';
+import { ModelConfigSchema } from '../../gen/model_config_pb.js';
+import { GRPCInferenceService, ModelStatisticsResponseSchema, type ModelMetadataResponse_TensorMetadataSchema } from '../../gen/grpc_service_pb.js';
+import { SERVER_NAME, SERVER_VERSION, modelMetadata } from '../../protocol/index.js';
+import { checkModelName, checkVersion } from '../../repository/index.js';
+import { checkAdminAccess } from '../admin-auth.js';
+import type { InputOf, MethodsOf, OutputInitOf } from './service-definition.js';
+import { unary } from './unary.js';
+
+type Methods = MethodsOf<typeof GRPCInferenceService>;
+type Handler<K extends keyof Methods> = ReturnType<typeof unary<InputOf<Methods, K>, OutputInitOf<Methods, K>>>;
+
+/** What the gRPC door supports of the protocol's extensions (binary_tensor_data is REST's). */
+export const GRPC_EXTENSIONS: readonly string[] = ['model_repository', 'model_configuration', 'statistics', 'parameters'];
+
+/** The reply of ModelMetadata as `modelMetadata()` builds it for REST. */
+interface ModelMetadataJson {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: readonly TensorSpec[];
+  outputs: readonly TensorSpec[];
+}
+
+type TensorMetadataInit = MessageInitShape<typeof ModelMetadataResponse_TensorMetadataSchema>;
+
+function tensorMetadata(t: TensorSpec): TensorMetadataInit {
+  return { name: t.name, datatype: t.datatype, shape: t.shape.map((d) => BigInt(d)) };
+}
+
+/** '' (unset in proto3) = the newest ready version. */
+function optionalVersion(v: string): string | null {
+  if (v === '') return null;
+  checkVersion(v);
+  return v;
+}
+
+function first(md: Metadata, key: string): string {
+  const v = md.get(key);
+  return v.length === 0 ? '' : String(v[0]);
+}
+
+/** The peer's address without its port ("127.0.0.1:5000" → "127.0.0.1", "::1:5000" → "::1"). */
+export function peerAddress(peer: string): string {
+  const colon = peer.lastIndexOf(':');
+  const host = colon <= 0 ? peer : peer.slice(0, colon);
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+export interface ServiceRpcs {
+  serverLive: Handler<'serverLive'>;
+  serverReady: Handler<'serverReady'>;
+  modelReady: Handler<'modelReady'>;
+  serverMetadata: Handler<'serverMetadata'>;
+  modelMetadata: Handler<'modelMetadata'>;
+  modelConfig: Handler<'modelConfig'>;
+  modelStatistics: Handler<'modelStatistics'>;
+  repositoryIndex: Handler<'repositoryIndex'>;
+  repositoryModelLoad: Handler<'repositoryModelLoad'>;
+  repositoryModelUnload: Handler<'repositoryModelUnload'>;
+}
+
+export function serviceRpcs(g: Gateway): ServiceRpcs {
+  const log = g.log;
+  const admin = (call: ServerUnaryCall<unknown, unknown>): void => {
+    checkAdminAccess(g.config.admin_token, first(call.metadata, 'authorization'), peerAddress(call.getPeer()));
+  };
+  return {
+    serverLive: unary(log, 'ServerLive', () => ({ live: true })),
+    serverReady: unary(log, 'ServerReady', () => ({ ready: g.ready })),
+    modelReady: unary(log, 'ModelReady', (r) => {
+      checkModelName(r.name);
+      const version = optionalVersion(r.version);
+      const repo = g.repository;
+      if (!repo.has(r.name, version)) repo.resolve(r.name, version); // throws the not-found error with its message
+      return { ready: repo.isReady(r.name, version) && !g.draining };
+    }),
+    serverMetadata: unary(log, 'ServerMetadata', () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [...GRPC_EXTENSIONS] })),
+    modelMetadata: unary(log, 'ModelMetadata', (r) => {
+      checkModelName(r.name);
+      // modelMetadata() returns REST's JSON object; these are the fields it always sets
+      const md = modelMetadata(g.repository, r.name, optionalVersion(r.version)) as unknown as ModelMetadataJson;
+      return { name: md.name, versions: md.versions, platform: md.platform, inputs: md.inputs.map(tensorMetadata), outputs: md.outputs.map(tensorMetadata) };
+    }),
+    modelConfig: unary(log, 'ModelConfig', (r) => {
+      checkModelName(r.name);
+      const json = g.modelConfig(r.name, optionalVersion(r.version));
+      // the JSON uses the proto's field and enum names; fields newer than proto/ are left out
+      return { config: fromJson(ModelConfigSchema, json as unknown as JsonValue, { ignoreUnknownFields: true }) };
+    }),
+    modelStatistics: unary(log, 'ModelStatistics', (r) => {
+      if (r.name === '' && r.version !== '') {
+        throw new GatewayError('SY_ERR_BAD_REQUEST', `statistics for version "${r.version.slice(0, 30)}" need the model's name; send name as well, or neither`);
+      }
+      if (r.name !== '') checkModelName(r.name);
+      const stats = g.statistics(r.name === '' ? null : r.name, optionalVersion(r.version));
+      return fromJson(ModelStatisticsResponseSchema, { model_stats: stats } as unknown as JsonValue, { ignoreUnknownFields: true });
+    }),
+    repositoryIndex: unary(log, 'RepositoryIndex', (r, call) => {
+      admin(call);
+      return { models: g.repository.index(r.ready) };
+    }),
+    repositoryModelLoad: unary(log, 'RepositoryModelLoad', async (r, call) => {
+      admin(call);
+      checkModelName(r.modelName);
+      if (Object.keys(r.parameters).length > 0) {
+        throw new GatewayError(
+          'SY_ERR_BAD_REQUEST',
+          `load parameters (${Object.keys(r.parameters).slice(0, 5).join(', ')}) are not supported; switchyard loads a model from its folder and its config.yaml`,
+        );
+      }
+      await g.repository.load(r.modelName);
+      return {};
+    }),
+    repositoryModelUnload: unary(log, 'RepositoryModelUnload', async (r, call) => {
+      admin(call);
+      checkModelName(r.modelName);
+      await g.repository.unload(r.modelName);
+      return {};
+    }),
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * grpc-js service definitions built from the descriptors protoc-gen-es generates (src/gen/):
+ * one definition per method at `/<package>.<Service>/<Method>`, messages encoded and decoded
+ * with @bufbuild/protobuf. Server and client share these, so both sides speak exactly what
+ * proto/ says. Handlers may return plain init objects; `create()` fills in the defaults.
+ */
+import { create, fromBinary, toBinary, type DescMessage, type DescService, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
+import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+
+/** The methods of a generated service, keyed by their camelCase local names. */
+export type MethodsOf<S> = S extends GenService<infer M extends GenServiceMethods> ? M : never;
+
+export type InputOf<M extends GenServiceMethods, K extends keyof M> = MessageShape<M[K]['input']>;
+export type OutputInitOf<M extends GenServiceMethods, K extends keyof M> = MessageInitShape<M[K]['output']>;
+export type OutputOf<M extends GenServiceMethods, K extends keyof M> = MessageShape<M[K]['output']>;
+
+/** A Buffer over the same memory (grpc-js wants Buffers; Buffer.from(Uint8Array) would copy). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function serializer<D extends DescMessage>(schema: D): (msg: MessageInitShape<D>) => Buffer {
+  // create() returns a message of this type as it is, and completes a plain init object
+  return (msg) => asBuffer(toBinary(schema, create(schema, msg)));
+}
+
+export function deserializer<D extends DescMessage>(schema: D): (buf: Buffer) => MessageShape<D> {
+  return (buf) => fromBinary(schema, buf);
+}
+
+/** The grpc-js definition of `service`, keyed by each method's local (camelCase) name. */
+export function serviceDefinition(service: DescService): ServiceDefinition {
+  const def: Record<string, MethodDefinition<unknown, unknown>> = {};
+  for (const m of service.methods) {
+    def[m.localName] = {
+      path: methodPath(service, m.name),
+      requestStream: m.methodKind === 'client_streaming' || m.methodKind === 'bidi_streaming',
+      responseStream: m.methodKind === 'server_streaming' || m.methodKind === 'bidi_streaming',
+      requestSerialize: serializer(m.input) as (msg: unknown) => Buffer,
+      requestDeserialize: deserializer(m.input),
+      responseSerialize: serializer(m.output) as (msg: unknown) => Buffer,
+      responseDeserialize: deserializer(m.output),
+      originalName: m.name,
+    };
+  }
+  return def;
+}
+
+export function methodPath(service: DescService, method: string): string {
+  return `/${service.typeName}/${method}`;
+}
