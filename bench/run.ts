@@ -1,11 +1,17 @@
 /**
- * `npm run bench`: REST JSON inference on the example `tabular` model against a uWS
- * hello-world ceiling, in one run so that the ratios compare numbers taken side by side.
+ * `npm run bench`: inference on the example `tabular` model through every door of switchyard
+ * (REST JSON, gRPC unary, gRPC stream, WebSocket) against ceilings taken in the same run, so
+ * that the ratios compare numbers measured side by side.
  *
- * Cases (each server in its own child process, the load generator in this one):
- *   ceiling       bench/servers/hello-uws.ts: reads the body, answers fixed JSON
- *   batching-on   switchyard, the example repository as it is (dynamic batching up to 64)
- *   batching-off  switchyard, the same repository with tabular's `max_batch_size: 0`
+ * Cases (each server in its own child process, the load generators in this one):
+ *   ceiling              bench/servers/hello-uws.ts: reads the body, answers fixed JSON
+ *   grpc-ceiling         bench/servers/grpc-echo.ts: @grpc/grpc-js, decodes ModelInfer, fixed answer
+ *   grpc-stream-ceiling  the same server over ModelStreamInfer
+ *   batching-on          switchyard REST JSON, the example repository as it is (dynamic batching up to 64)
+ *   batching-off         switchyard REST JSON with tabular's `max_batch_size: 0`
+ *   grpc                 switchyard gRPC ModelInfer, raw_input_contents, batching on
+ *   grpc-stream          switchyard gRPC ModelStreamInfer on one stream, batching on
+ *   ws                   switchyard WebSocket /v2/stream, JSON text frames on one socket, batching on
  *
  * Runs go in rounds: each round starts every case's server afresh, measures each
  * concurrency (warm-up, then measured run) and stops it; the median over rounds is reported.
@@ -14,13 +20,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCeiling } from './lib/ceiling.js';
-import { measure, type LoadTarget } from './lib/load.js';
+import { startCeiling, startGrpcEcho } from './lib/ceiling.js';
+import { measureGrpc } from './lib/grpc-load.js';
+import { measure, type LoadSettings, type LoadTarget, type Measured } from './lib/load.js';
 import { describeMachine, machineLine } from './lib/machine.js';
-import { batchWindow, scrapeBatches } from './lib/metrics.js';
+import { batchWindow, scrapeBatches, type BatchSnapshot } from './lib/metrics.js';
 import { OptionsError, parseOptions, type BenchOptions } from './lib/options.js';
-import { checkAims, markdown, ratios, ratiosTable, resultsTable, summarize, type BenchReport, type CaseInfo, type RunRecord } from './lib/report.js';
+import { ceilingRatios, ceilingTable, checkAims, markdown, ratios, ratiosTable, resultsTable, summarize, type BenchReport, type CaseInfo, type RunRecord } from './lib/report.js';
 import { ensureBuilt, prepareRepository, startSwitchyard } from './lib/switchyard.js';
+import { measureWs } from './lib/ws-load.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL = 'tabular';
@@ -30,9 +38,22 @@ const EXAMPLE_REPOSITORY = path.join(REPO_ROOT, 'examples', 'models');
 const ROW = [0.42, -1.3, 0.07, 2.5, -0.61, 1.18, 0.0, -2.2, 0.93, 0.33, -0.05, 1.77, -1.02, 0.5, 0.26, -0.88];
 const BODY = JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, ROW.length], data: ROW }] });
 const HEADERS = { 'content-type': 'application/json' };
+/** The same row for gRPC, in raw_input_contents (little-endian FP32), as Triton's clients send it. */
+const GRPC_REQUEST = {
+  modelName: MODEL,
+  inputs: [{ name: 'x', datatype: 'FP32', shape: [1n, BigInt(ROW.length)] }],
+  rawInputContents: [new Uint8Array(Float32Array.from(ROW).buffer)],
+};
+/** The same row as a WebSocket text frame (the load generator adds each message's id). */
+const WS_REQUEST = JSON.stringify({ model_name: MODEL, inputs: [{ name: 'x', datatype: 'FP32', shape: [1, ROW.length], data: ROW }] });
+
+/** How a case's load reaches its server. */
+type Door = 'rest' | 'grpc' | 'grpc-stream' | 'ws';
 
 interface Started {
   baseUrl: string;
+  /** host:port of the gRPC door ('' when the server has none) */
+  grpcAddress: string;
   facts: Record<string, string>;
   /** switchyard exposes /metrics with batching series; the ceiling does not */
   hasMetrics: boolean;
@@ -41,31 +62,82 @@ interface Started {
 
 interface CaseDef {
   info: Omit<CaseInfo, 'facts'>;
+  door: Door;
   start(): Promise<Started>;
 }
 
 const CASES: readonly CaseDef[] = [
   {
-    info: { id: 'ceiling', title: 'ceiling (uWS hello)', description: 'uWebSockets.js server that reads the body and answers a fixed JSON: the most this machine serves' },
+    info: { id: 'ceiling', title: 'ceiling (uWS hello)', ceiling: null, description: 'uWebSockets.js server that reads the body and answers a fixed JSON: the most this machine serves over HTTP' },
+    door: 'rest',
     async start() {
       const s = await startCeiling(REPO_ROOT);
-      return { baseUrl: `http://127.0.0.1:${s.port}`, facts: s.facts, hasMetrics: false, stop: () => s.stop() };
+      return { baseUrl: `http://127.0.0.1:${s.port}`, grpcAddress: '', facts: s.facts, hasMetrics: false, stop: () => s.stop() };
     },
   },
   {
-    info: { id: 'batching-on', title: 'switchyard, batching on', description: `switchyard REST JSON infer on ${MODEL}, its example config (dynamic batching)` },
+    info: { id: 'grpc-ceiling', title: 'gRPC ceiling (grpc-js echo)', ceiling: null, description: '@grpc/grpc-js server that decodes ModelInfer and answers a fixed response: the most this machine serves over gRPC unary' },
+    door: 'grpc',
+    start: () => grpcEcho(),
+  },
+  {
+    info: { id: 'grpc-stream-ceiling', title: 'gRPC stream ceiling (grpc-js echo)', ceiling: null, description: 'the same echo server over one ModelStreamInfer stream' },
+    door: 'grpc-stream',
+    start: () => grpcEcho(),
+  },
+  {
+    info: { id: 'batching-on', title: 'switchyard REST, batching on', ceiling: 'ceiling', description: `switchyard REST JSON infer on ${MODEL}, its example config (dynamic batching)` },
+    door: 'rest',
     start: () => switchyard('on'),
   },
   {
-    info: { id: 'batching-off', title: 'switchyard, batching off', description: `switchyard REST JSON infer on ${MODEL} with max_batch_size: 0 (one request per model run)` },
+    info: { id: 'batching-off', title: 'switchyard REST, batching off', ceiling: 'ceiling', description: `switchyard REST JSON infer on ${MODEL} with max_batch_size: 0 (one request per model run)` },
+    door: 'rest',
     start: () => switchyard('off'),
   },
+  {
+    info: { id: 'grpc', title: 'switchyard gRPC unary', ceiling: 'grpc-ceiling', description: `switchyard gRPC ModelInfer (raw_input_contents) on ${MODEL}, batching on, one channel` },
+    door: 'grpc',
+    start: () => switchyard('on'),
+  },
+  {
+    info: { id: 'grpc-stream', title: 'switchyard gRPC stream', ceiling: 'grpc-stream-ceiling', description: `switchyard gRPC ModelStreamInfer on ${MODEL}, batching on, one stream` },
+    door: 'grpc-stream',
+    start: () => switchyard('on'),
+  },
+  {
+    info: { id: 'ws', title: 'switchyard WebSocket', ceiling: 'ceiling', description: `switchyard /v2/stream JSON text frames on ${MODEL}, batching on, one socket (ceiling: the HTTP one)` },
+    door: 'ws',
+    start: () => switchyard('on'),
+  },
 ];
+
+async function grpcEcho(): Promise<Started> {
+  const s = await startGrpcEcho(REPO_ROOT);
+  return { baseUrl: '', grpcAddress: `127.0.0.1:${s.port}`, facts: s.facts, hasMetrics: false, stop: () => s.stop() };
+}
+
+/** Warm-up and one measured run of `c`'s door at `connections` requests in flight. */
+function load(c: CaseDef, server: Started, settings: LoadSettings, probe: (() => Promise<BatchSnapshot>) | null): Promise<Measured<BatchSnapshot>> {
+  switch (c.door) {
+    case 'rest':
+      return measure({ url: `${server.baseUrl}/v2/models/${MODEL}/infer`, body: BODY, headers: HEADERS }, settings, probe);
+    case 'grpc':
+    case 'grpc-stream':
+      return measureGrpc(
+        { address: server.grpcAddress, mode: c.door === 'grpc' ? 'unary' : 'stream', request: GRPC_REQUEST },
+        { concurrency: settings.connections, duration: settings.duration, warmup: settings.warmup },
+        probe,
+      );
+    case 'ws':
+      return measureWs({ url: `${server.baseUrl.replace(/^http/, 'ws')}/v2/stream`, request: WS_REQUEST, tensors: null }, settings, probe);
+  }
+}
 
 async function switchyard(mode: 'on' | 'off'): Promise<Started> {
   const repository = prepareRepository(EXAMPLE_REPOSITORY, MODEL, mode);
   const s = await startSwitchyard({ repoRoot: REPO_ROOT, repository, name: `switchyard (batching ${mode})` });
-  return { baseUrl: s.baseUrl, facts: s.server.facts, hasMetrics: true, stop: () => s.stop() };
+  return { baseUrl: s.baseUrl, grpcAddress: s.grpcAddress, facts: s.server.facts, hasMetrics: true, stop: () => s.stop() };
 }
 
 /** One request before measuring: a server that does not answer 200 with outputs stops the bench. */
@@ -106,7 +178,7 @@ async function main(): Promise<void> {
   const started = new Date();
   const machine = describeMachine(REPO_ROOT);
   log(`machine: ${machineLine(machine)}`);
-  const needsSwitchyard = options.cases.some((c) => c !== 'ceiling');
+  const needsSwitchyard = options.cases.some((c) => !c.endsWith('ceiling'));
   const build = needsSwitchyard ? ensureBuilt(REPO_ROOT) : 'not needed';
   log(`build: ${build}`);
   const cases = CASES.filter((c) => options.cases.includes(c.info.id));
@@ -121,11 +193,10 @@ async function main(): Promise<void> {
       const server = await c.start();
       if (!facts.has(c.info.id)) facts.set(c.info.id, server.facts);
       try {
-        const target: LoadTarget = { url: `${server.baseUrl}/v2/models/${MODEL}/infer`, body: BODY, headers: HEADERS };
-        await checkServer(c.info.id, target);
+        if (server.baseUrl !== '') await checkServer(c.info.id, { url: `${server.baseUrl}/v2/models/${MODEL}/infer`, body: BODY, headers: HEADERS });
         for (const connections of options.concurrency) {
           const probe = server.hasMetrics ? () => scrapeBatches(server.baseUrl, MODEL) : null;
-          const { result, before, after } = await measure(target, { connections, duration: options.duration, warmup: options.warmup }, probe);
+          const { result, before, after } = await load(c, server, { connections, duration: options.duration, warmup: options.warmup }, probe);
           const batching = before !== null && after !== null ? batchWindow(before, after) : null;
           const record: RunRecord = { ...result, round, batching };
           const key = `${c.info.id}@${connections}`;
@@ -145,6 +216,7 @@ async function main(): Promise<void> {
 
   const cells = cases.flatMap((c) => options.concurrency.map((n) => summarize(c.info.id, n, runs.get(`${c.info.id}@${n}`) ?? [])));
   const ratioRows = ratios(cells, options.concurrency, 'batching-on', 'batching-off', 'ceiling');
+  const vsCeiling = ceilingRatios(cells, cases.map((c) => c.info));
   const args = process.argv.slice(2);
   const report: BenchReport = {
     startedAt: started.toISOString(),
@@ -156,6 +228,7 @@ async function main(): Promise<void> {
     cases: cases.map((c) => ({ ...c.info, facts: facts.get(c.info.id) ?? {} })),
     cells,
     ratios: ratioRows,
+    ceilingRatios: vsCeiling,
     aims: checkAims(ratioRows),
   };
 
@@ -163,6 +236,8 @@ async function main(): Promise<void> {
   log(resultsTable(report));
   log('');
   log(ratiosTable(report));
+  log('');
+  log(ceilingTable(report));
   for (const a of report.aims) log(`aim: ${a.description}: ${a.value.toFixed(2)} (≥ ${a.target}) ${a.met ? 'met' : 'NOT met'}`);
 
   mkdirSync(options.out, { recursive: true });

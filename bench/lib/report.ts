@@ -29,6 +29,8 @@ export interface CaseInfo {
   id: string;
   title: string;
   description: string;
+  /** the case whose req/s this one is compared with (same door, no gateway), or null */
+  ceiling: string | null;
   /** facts the server reported at startup (e.g. uws: native), from its first start */
   facts: Record<string, string>;
 }
@@ -41,6 +43,14 @@ export interface RatioRow {
   batchingOnVsOff: number;
 }
 
+/** A case's req/s as a fraction of its ceiling's, at one concurrency. */
+export interface CeilingRatio {
+  caseId: string;
+  ceilingId: string;
+  connections: number;
+  ratio: number;
+}
+
 export interface BenchReport {
   startedAt: string;
   finishedAt: string;
@@ -51,6 +61,7 @@ export interface BenchReport {
   cases: CaseInfo[];
   cells: CellSummary[];
   ratios: RatioRow[];
+  ceilingRatios: CeilingRatio[];
   aims: AimCheck[];
 }
 
@@ -99,6 +110,21 @@ export function ratios(cells: readonly CellSummary[], concurrency: readonly numb
     batchingVsCeiling: ratio(rps(on, c), rps(ceiling, c)),
     batchingOnVsOff: ratio(rps(on, c), rps(off, c)),
   }));
+}
+
+/** Every case that names a ceiling, against it, at each concurrency both measured. */
+export function ceilingRatios(cells: readonly CellSummary[], cases: readonly Omit<CaseInfo, 'facts'>[]): CeilingRatio[] {
+  const out: CeilingRatio[] = [];
+  for (const c of cases) {
+    if (c.ceiling === null) continue;
+    for (const cell of cells) {
+      if (cell.caseId !== c.id) continue;
+      const base = cells.find((x) => x.caseId === c.ceiling && x.connections === cell.connections);
+      if (base === undefined) continue;
+      out.push({ caseId: c.id, ceilingId: c.ceiling, connections: cell.connections, ratio: ratio(cell.median.reqPerSec, base.median.reqPerSec) });
+    }
+  }
+  return out;
 }
 
 /** The reference aims at concurrency 256 (when measured): ≥ 50 % of the ceiling, ≥ 5× batching off. */
@@ -167,6 +193,18 @@ export function ratiosTable(report: BenchReport): string {
   );
 }
 
+export function ceilingTable(report: BenchReport): string {
+  const title = (id: string): string => report.cases.find((c) => c.id === id)?.title ?? id;
+  const concurrency = [...new Set(report.ceilingRatios.map((r) => r.connections))].sort((a, b) => a - b);
+  const ids = [...new Set(report.ceilingRatios.map((r) => r.caseId))];
+  const rows = ids.map((id) => {
+    const first = report.ceilingRatios.find((r) => r.caseId === id);
+    const cells = concurrency.map((n) => fmtPct(report.ceilingRatios.find((r) => r.caseId === id && r.connections === n)?.ratio ?? NaN));
+    return [title(id), first === undefined ? '—' : title(first.ceilingId), ...cells];
+  });
+  return table(['case', 'ceiling', ...concurrency.map((n) => `÷ ceiling at ${n}`)], rows, ['l', 'l', ...concurrency.map(() => 'r' as const)]);
+}
+
 function aimsText(report: BenchReport): string {
   if (report.aims.length === 0) return '';
   const lines = report.aims.map((a) => {
@@ -183,7 +221,7 @@ function optionsLine(o: BenchOptions): string {
 
 /** The markdown the README shows: machine, command, results, ratios. */
 export function markdown(report: BenchReport): string {
-  const uws = report.cases.map((c) => `${c.id}: uWS ${c.facts.uws ?? '?'}`).join(', ');
+  const uws = report.cases.map((c) => `${c.id}: ${c.facts.uws !== undefined ? `uWS ${c.facts.uws}` : (c.facts.grpc ?? '?')}`).join(', ');
   return [
     `# switchyard bench — ${report.startedAt.slice(0, 10)}`,
     '',
@@ -191,11 +229,13 @@ export function markdown(report: BenchReport): string {
     '',
     `Command: \`${report.command}\` (${optionsLine(report.options)}; ${uws})`,
     '',
-    'Load: autocannon in the bench process, one request in flight per connection, `POST /v2/models/tabular/infer` with one 16-value FP32 row (REST JSON). req/s counts 2xx responses; latencies are of 2xx responses; errors and non-2xx are summed over all runs; mean batch and dispatch reasons come from switchyard\'s /metrics over the measured windows.',
+    'Load: generated in the bench process, closed loop (concurrency = requests in flight), one 16-value FP32 row of `tabular` per request. REST: autocannon, one request in flight per connection, `POST /v2/models/tabular/infer` (JSON). gRPC unary: ModelInfer with raw_input_contents on one channel. gRPC stream: ModelStreamInfer, all requests on one stream. WebSocket: /v2/stream JSON text frames, all on one socket. req/s counts successful answers; latencies are of successful answers; errors and failed answers (non-2xx, gRPC status ≠ OK, error messages) are summed over all runs; mean batch and dispatch reasons come from switchyard\'s /metrics over the measured windows.',
     '',
     resultsTable(report),
     '',
     ratiosTable(report),
+    '',
+    ceilingTable(report),
     '',
     aimsText(report),
   ].join('\n');

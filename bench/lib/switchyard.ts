@@ -76,6 +76,8 @@ export interface SwitchyardSpec {
 export interface RunningSwitchyard {
   server: ServerProcess;
   baseUrl: string;
+  /** host:port of its gRPC door */
+  grpcAddress: string;
   /** stops the server and removes its temp files */
   stop(): Promise<void>;
 }
@@ -87,8 +89,7 @@ export async function startSwitchyard(spec: SwitchyardSpec): Promise<RunningSwit
     configFile,
     stringifyYaml({
       http: { host: '127.0.0.1', port: 0 },
-      // The bench speaks REST only; a gRPC port would only risk a clash.
-      grpc: { enabled: false },
+      grpc: { host: '127.0.0.1', port: 0 },
       model_repository: spec.repository,
       // `info` is the level of the "switchyard listening" line the bench waits for.
       log_level: 'info',
@@ -108,12 +109,14 @@ export async function startSwitchyard(spec: SwitchyardSpec): Promise<RunningSwit
       if (rec === null || rec.msg !== 'switchyard listening' || typeof rec.http !== 'string') return null;
       const port = Number(rec.http.slice(rec.http.lastIndexOf(':') + 1));
       if (!Number.isInteger(port) || port <= 0) return null;
-      return { port, facts: { uws: typeof rec.uws === 'string' ? rec.uws : 'unknown' } };
+      const grpc = typeof rec.grpc === 'string' ? rec.grpc : '';
+      return { port, facts: { uws: typeof rec.uws === 'string' ? rec.uws : 'unknown', grpc } };
     },
   });
   return {
     server,
     baseUrl: `http://127.0.0.1:${server.port}`,
+    grpcAddress: server.facts.grpc ?? '',
     async stop() {
       await server.stop();
       rmSync(configFile, { force: true });
