@@ -27,7 +27,8 @@ import { decodeStreamRequest, encodeInferResponse, parseInferRequestJson, type E
 import { checkModelName, checkVersion } from '../../repository/index.js';
 import { WS_BACKPRESSURE_CHANNEL, WS_VIOLATION_CHANNEL, type WsViolation } from '../../telemetry/index.js';
 import { FRAME_PREFIX_BYTES, encodeBinaryFrame, encodeErrorMessage, readFrameHeaderLength } from './frames.js';
-import { HeldFrame, HeldQueue } from './held-queue.js';
+import { FixedQueue } from '../../batching/index.js';
+import { HeldFrame } from './held-frame.js';
 
 const violationChannel = channel(WS_VIOLATION_CHANNEL);
 const backpressureChannel = channel(WS_BACKPRESSURE_CHANNEL);
@@ -107,7 +108,8 @@ export class StreamConnection {
   private readonly gateway: Inferrer;
   private readonly limits: StreamLimits;
   private readonly inflight: Set<InferRequest>;
-  private readonly held: HeldQueue;
+  /** bounded by websocket.max_queued_per_connection */
+  private readonly held: FixedQueue<HeldFrame>;
   private heldBytes: number;
   /** the message flush() writes: one bound method instead of a closure per write */
   private out: Uint8Array | string;
@@ -128,7 +130,7 @@ export class StreamConnection {
     this.gateway = gateway;
     this.limits = limits;
     this.inflight = new Set();
-    this.held = new HeldQueue();
+    this.held = new FixedQueue<HeldFrame>(8);
     this.heldBytes = 0;
     this.out = '';
     this.outBinary = false;
