@@ -1,0 +1,152 @@
+/**
+ * One request log record: what happened to one inference request (or one shadow call).
+ *
+ * The gateway builds one per request and hands it to RequestLogWriter.write(); from then on
+ * the writer owns it and nobody changes it (it may sit in several sinks' buffers and is
+ * serialised once, lazily, by whichever sink writes it first). Every field is assigned in
+ * the constructor (null placeholders included) so records share one hidden class
+ * (CONVENTIONS 7). Times are microseconds; 0 = the stage did not run.
+ *
+ * JSON form (one line per record; keys always present, null when unknown):
+ *   { "time": ISO-8601, "request_id", "trace_id", "protocol",
+ *     "route", "policy", "target", "canary_step", "bandit_arm", "shadow",
+ *     "model_name", "model_version", "status", "error",
+ *     "latency_us": { "features", "queue", "compute", "total" }, "batch_size",
+ *     "inputs": [{ "name", "datatype", "shape" }], "outputs": [OutputSummary],
+ *     "features_defaulted": [names], "payload": null | { "inputs": [...], "outputs": [...] } }
+ */
+import type { Datatype } from '../../core/index.js';
+import type { OutputSummary, TensorPayload } from './summary.js';
+
+/** Name, datatype and shape of one tensor of a request. */
+export class TensorShape {
+  readonly name: string;
+  readonly datatype: Datatype;
+  readonly shape: readonly number[];
+
+  constructor(name: string, datatype: Datatype, shape: readonly number[]) {
+    this.name = name;
+    this.datatype = datatype;
+    this.shape = shape;
+  }
+}
+
+/** Full tensors of a request whose payload was sampled (request_log.payload_sample_rate). */
+export class RecordPayload {
+  readonly inputs: readonly TensorPayload[];
+  readonly outputs: readonly TensorPayload[] | null;
+
+  constructor(inputs: readonly TensorPayload[], outputs: readonly TensorPayload[] | null) {
+    this.inputs = inputs;
+    this.outputs = outputs;
+  }
+}
+
+export class RequestRecord {
+  /** the request id: the client's `id` / `x-request-id`, or generated; the key for feedback */
+  id: string;
+  /** W3C trace id (32 hex digits) when the request was traced, else null */
+  traceId: string | null;
+  /** Date.now() when the request was received */
+  time: number;
+  /** rest | grpc | ws */
+  protocol: string;
+  /** the route (virtual model) the client called, or null when it named a model directly */
+  route: string | null;
+  /** the routing policy that decided (weighted, canary, shadow, bandit…), or null */
+  policy: string | null;
+  /** the target the policy picked, as the route names it, or null */
+  target: string | null;
+  /** the canary step in force, or null */
+  canaryStep: number | null;
+  /** the bandit arm picked, or null */
+  banditArm: string | null;
+  /** true when this record is a shadow copy of a request (same id as the primary's record) */
+  shadow: boolean;
+  /** the model that served the request; as the client asked when it was not resolved */
+  model: string;
+  /** the version that served it, or null when none was resolved */
+  version: string | null;
+  /** 'success' or the GatewayError code */
+  status: string;
+  /** the error message, or null */
+  error: string | null;
+  featuresUs: number;
+  queueUs: number;
+  computeUs: number;
+  totalUs: number;
+  /** items (rows) of the batch the request ran in; 0 when it did not run */
+  batchSize: number;
+  /** the request's inputs (name, datatype, shape); never their data */
+  inputs: readonly TensorShape[] | null;
+  /** a summary of each output (see summary.ts), or null when there were none */
+  outputs: readonly OutputSummary[] | null;
+  /** features that were missing in the feature store and took their default, or null */
+  featuresDefaulted: readonly string[] | null;
+  /** full inputs and outputs, for the sampled fraction of requests only */
+  payload: RecordPayload | null;
+  /** the JSON text, once serialised */
+  private line: string | null;
+
+  constructor(id: string, model: string, protocol: string) {
+    this.id = id;
+    this.traceId = null;
+    this.time = Date.now();
+    this.protocol = protocol;
+    this.route = null;
+    this.policy = null;
+    this.target = null;
+    this.canaryStep = null;
+    this.banditArm = null;
+    this.shadow = false;
+    this.model = model;
+    this.version = null;
+    this.status = 'success';
+    this.error = null;
+    this.featuresUs = 0;
+    this.queueUs = 0;
+    this.computeUs = 0;
+    this.totalUs = 0;
+    this.batchSize = 0;
+    this.inputs = null;
+    this.outputs = null;
+    this.featuresDefaulted = null;
+    this.payload = null;
+    this.line = null;
+  }
+
+  /** The record as one line of JSON (no newline), computed once. */
+  toLine(): string {
+    if (this.line === null) this.line = JSON.stringify(this.toJSON());
+    return this.line;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      time: new Date(this.time).toISOString(),
+      request_id: this.id,
+      trace_id: this.traceId,
+      protocol: this.protocol,
+      route: this.route,
+      policy: this.policy,
+      target: this.target,
+      canary_step: this.canaryStep,
+      bandit_arm: this.banditArm,
+      shadow: this.shadow,
+      model_name: this.model,
+      model_version: this.version,
+      status: this.status,
+      error: this.error,
+      latency_us: { features: round(this.featuresUs), queue: round(this.queueUs), compute: round(this.computeUs), total: round(this.totalUs) },
+      batch_size: this.batchSize,
+      inputs: this.inputs,
+      outputs: this.outputs,
+      features_defaulted: this.featuresDefaulted,
+      payload: this.payload,
+    };
+  }
+}
+
+function round(us: number): number {
+  return Math.round(us);
+}
