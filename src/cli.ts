@@ -1,14 +1,14 @@
 import { Command } from 'commander';
-import { ConfigError, loadServerConfig } from './config/index.js';
+import { ConfigError, loadServerConfig, type ServerConfig } from './config/index.js';
 import { doctor, formatDoctor } from './doctor.js';
 import { startServer } from './serve.js';
 import { SERVER_VERSION } from './protocol/index.js';
-import { createLogger } from './telemetry/index.js';
+import { SampleFileError, createLogger, writeReferenceFile } from './telemetry/index.js';
 
-async function serve(opts: { config?: string }): Promise<void> {
-  let config;
+/** The server config, or exit 2 with the config error. */
+function configOrExit(file: string | undefined): ServerConfig {
   try {
-    config = loadServerConfig(opts.config ?? null);
+    return loadServerConfig(file ?? null);
   } catch (e) {
     if (e instanceof ConfigError || (e instanceof Error && e.name === 'ConfigError')) {
       process.stderr.write(`switchyard: ${e.message}\n`);
@@ -16,6 +16,10 @@ async function serve(opts: { config?: string }): Promise<void> {
     }
     throw e;
   }
+}
+
+async function serve(opts: { config?: string }): Promise<void> {
+  const config = configOrExit(opts.config);
   const log = createLogger(config.log_level);
   const server = await startServer(config, log);
   let signals = 0;
@@ -56,6 +60,27 @@ export function main(argv: string[]): void {
     .action(async (opts: { json?: boolean }) => {
       const r = await doctor();
       process.stdout.write(opts.json === true ? JSON.stringify(r, null, 2) + '\n' : formatDoctor(r));
+    });
+  const drift = program.command('drift').description('drift detection tools');
+  drift
+    .command('reference')
+    .description("write <model>/<version>/reference.json (the drift reference) from a sample of inputs and outputs")
+    .requiredOption('--model <name>', 'model name')
+    .requiredOption('--version <version>', 'model version')
+    .requiredOption('--file <path>', 'sample: JSON lines (KServe v2 requests, request-log records with payloads, or {column: value} rows) or CSV with a header')
+    .option('-c, --config <file>', 'YAML config file naming the model repository')
+    .action(async (opts: { model: string; version: string; file: string; config?: string }) => {
+      const config = configOrExit(opts.config);
+      try {
+        const r = await writeReferenceFile({ root: config.model_repository, model: opts.model, version: opts.version, file: opts.file });
+        process.stdout.write(`wrote ${r.path}: ${r.columns.length} columns, ${r.sampleSize} values in the largest\n`);
+      } catch (e) {
+        if (e instanceof SampleFileError) {
+          process.stderr.write(`switchyard: ${e.message}\n`);
+          process.exit(1);
+        }
+        throw e;
+      }
     });
   program.parseAsync(argv).catch((e: unknown) => {
     process.stderr.write(`switchyard: ${e instanceof Error ? e.message : String(e)}\n`);

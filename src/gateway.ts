@@ -1,17 +1,41 @@
-import { channel } from 'node:diagnostics_channel';
+import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config/index.js';
 import { GatewayError, deadlineExceeded, newRequestId, toGatewayError, validateRequest, type InferRequest, type InferResponse } from './core/index.js';
-import { ModelRepository, type LoadedVersion } from './repository/index.js';
+import { BATCH_COMPLETE_CHANNEL, type BatchCompleteEvent } from './batching/index.js';
+import { MODEL_LOAD_CHANNEL, ModelRepository, type LoadedVersion } from './repository/index.js';
 import { tritonModelConfig, type ModelConfigJson } from './protocol/index.js';
-import { InferenceStatistics, Metrics, REQUEST_END_CHANNEL, silentLogger, type Logger, type ModelStatisticsJson, type RequestEnd, type ServedModelView } from './telemetry/index.js';
+import {
+  InferenceStatistics,
+  Metrics,
+  Monitoring,
+  REQUEST_END_CHANNEL,
+  silentLogger,
+  type LabelOutcome,
+  type MonitoringOptions,
+  type Logger,
+  type ModelStatisticsJson,
+  type RequestContext,
+  type RequestEnd,
+  type RequestSpan,
+  type ServedModelView,
+} from './telemetry/index.js';
 
 const requestEnd = channel(REQUEST_END_CHANNEL);
+
+/** What feedback did: per kind, its outcome (null when that kind was not sent). */
+export interface FeedbackResult {
+  id: string;
+  label: LabelOutcome | null;
+  reward: 'credited' | 'duplicate' | 'unknown' | null;
+}
 
 export interface GatewayOptions {
   config: ServerConfig;
   log?: Logger;
+  /** replaces parts of the monitoring the config describes (tests: sinks, an in-memory tracer) */
+  monitoring?: Pick<MonitoringOptions, 'sinks' | 'tracing' | 'driftTimer'>;
 }
 
 /**
@@ -23,9 +47,16 @@ export class Gateway {
   readonly repository: ModelRepository;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** request log, label join, drift, tracing */
+  monitoring!: Monitoring;
   private readonly stats = new InferenceStatistics();
   /** set once stop() begins: new requests are refused with 503 */
   draining = false;
+  private readonly onBatch = (msg: unknown): void => this.batchSpan(msg as BatchCompleteEvent);
+  private readonly onModelState = (msg: unknown): void => {
+    const m = msg as { model: string; version: string; state: string };
+    if (m.state !== 'READY' && m.state !== 'LOADING') this.monitoring.drift.forget(m.model, m.version);
+  };
 
   private constructor(config: ServerConfig, log: Logger) {
     this.config = config;
@@ -43,6 +74,9 @@ export class Gateway {
   /** Builds the gateway and loads every model in the repository (failures leave a model UNAVAILABLE). */
   static async create(opts: GatewayOptions): Promise<Gateway> {
     const g = new Gateway(opts.config, opts.log ?? silentLogger);
+    g.monitoring = await Monitoring.create({ config: opts.config, registry: g.metrics.registry, log: g.log, ...opts.monitoring });
+    if (g.monitoring.tracing.enabled) subscribe(BATCH_COMPLETE_CHANNEL, g.onBatch);
+    subscribe(MODEL_LOAD_CHANNEL, g.onModelState);
     await g.repository.loadAll();
     return g;
   }
@@ -58,6 +92,9 @@ export class Gateway {
    */
   async infer(req: InferRequest): Promise<InferResponse> {
     if (req.id === '') req.id = newRequestId();
+    const tracing = this.monitoring.tracing;
+    const span = tracing.enabled ? tracing.startRequestSpan(req.traceparent, { requestId: req.id, model: req.modelName, protocol: req.protocol }, null, req.receivedAt) : null;
+    req.trace = span;
     let target: LoadedVersion | null = null;
     try {
       if (this.draining) throw new GatewayError('SY_ERR_DRAINING', 'server is shutting down; send the request to another replica', { retryAfterS: 1 });
@@ -65,14 +102,43 @@ export class Gateway {
       const items = validateRequest(req, target.signature, target.maxBatchSize, `model "${target.name}" version "${target.version}"`);
       if (req.deadline <= performance.now()) throw deadlineExceeded(target.name, target.version);
       const resp = await target.scheduler.enqueue(req, items);
-      this.finish(req, target, 'success', resp.queueUs);
+      this.finish(req, target, resp, null, span);
       return resp;
     } catch (e) {
       const err = toGatewayError(e);
       if (err.code === 'SY_ERR_INTERNAL') this.log.error('internal error', { requestId: req.id, model: req.modelName, err: e });
-      this.finish(req, target, err.code, 0);
+      this.finish(req, target, null, err, span);
       throw err;
     }
+  }
+
+  /**
+   * Feedback on one earlier request (POST /v2/feedback): `{"id", "label"}` joins a ground
+   * truth label to its logged prediction (online evaluation), `{"id", "reward"}` credits the
+   * bandit arm that served it; both may come together. Resolves with what happened to each;
+   * rejects with 400 for a malformed item and 404 when nothing is known of the id.
+   */
+  async feedback(item: unknown): Promise<FeedbackResult> {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      throw new GatewayError('SY_ERR_BAD_REQUEST', 'feedback must be a JSON object {"id": "<request id>", "label": <value>} and/or "reward": <number>, or an array of them');
+    }
+    const f = item as Record<string, unknown>;
+    for (const k of Object.keys(f)) {
+      if (k !== 'id' && k !== 'label' && k !== 'reward') throw new GatewayError('SY_ERR_BAD_REQUEST', `feedback has an unknown field "${k.slice(0, 64)}"; expected "id", "label" and/or "reward"`);
+    }
+    if (f.label === undefined && f.reward === undefined) {
+      throw new GatewayError('SY_ERR_BAD_REQUEST', 'feedback needs "label" (ground truth) or "reward" (bandit reward) besides "id"');
+    }
+    const id = f.id;
+    if (typeof id !== 'string' || id === '') {
+      throw new GatewayError('SY_ERR_BAD_REQUEST', `feedback "id" is ${JSON.stringify(id) ?? String(id)}; expected the non-empty request id (the response's "id" or x-request-id header)`);
+    }
+    const result: FeedbackResult = { id, label: null, reward: null };
+    if (f.label !== undefined) result.label = await this.monitoring.label(id, f.label);
+    if ((result.label === null || result.label === 'unmatched') && (result.reward === null || result.reward === 'unknown')) {
+      throw new GatewayError('SY_ERR_NOT_FOUND', `no prediction is known for request id "${id.slice(0, 128)}" (unknown, or older than the evaluation window); send feedback for ids of recent responses`);
+    }
+    return result;
   }
 
   /** Triton-style model configuration of a served version (newest READY when version is null). */
@@ -97,18 +163,39 @@ export class Gateway {
       .map((v) => this.stats.snapshot(v.name, v.version));
   }
 
-  private finish(req: InferRequest, target: LoadedVersion | null, status: string, queueUs: number): void {
-    if (!requestEnd.hasSubscribers) return;
-    const msg: RequestEnd = {
-      // unknown model names are client input: never a label value
-      model: target === null ? '' : target.name,
-      version: target === null ? '' : target.version,
-      protocol: req.protocol,
-      status,
-      totalUs: (performance.now() - req.receivedAt) * 1000,
-      queueUs,
-    };
-    requestEnd.publish(msg);
+  /** Everything that happens once per finished request: metrics, statistics, request log, drift, spans. */
+  private finish(req: InferRequest, target: LoadedVersion | null, resp: InferResponse | null, err: GatewayError | null, span: RequestSpan | null): void {
+    const status = err === null ? 'success' : err.code;
+    if (requestEnd.hasSubscribers) {
+      const msg: RequestEnd = {
+        // unknown model names are client input: never a label value
+        model: target === null ? '' : target.name,
+        version: target === null ? '' : target.version,
+        protocol: req.protocol,
+        status,
+        totalUs: (performance.now() - req.receivedAt) * 1000,
+        queueUs: resp === null ? 0 : resp.queueUs,
+      };
+      requestEnd.publish(msg);
+    }
+    const context: RequestContext | undefined = span === null ? undefined : { span };
+    this.monitoring.requestDone(req, target, resp, err, context);
+    if (span !== null) {
+      const tracing = this.monitoring.tracing;
+      if (resp !== null) {
+        const enqueued = performance.now() - (resp.queueUs + resp.computeUs) / 1000;
+        tracing.recordSpan(span, 'queue_wait', enqueued, enqueued + resp.queueUs / 1000);
+      }
+      tracing.endRequestSpan(span, { version: target === null ? null : target.version, status, error: err === null ? null : err.message });
+    }
+  }
+
+  /** One span per executed batch, linked from every traced request in it (tracing on only). */
+  private batchSpan(m: BatchCompleteEvent): void {
+    if (m.traces === null) return;
+    const tracing = this.monitoring.tracing;
+    const s = tracing.startBatchSpan(m.traces as (RequestSpan | null)[], { model: m.model, version: m.version, items: m.items }, m.dispatchedAt);
+    tracing.endSpan(s, m.error ? 'batch failed' : null, m.dispatchedAt + m.computeUs / 1000);
   }
 
   private servedViews(): ServedModelView[] {
@@ -127,6 +214,10 @@ export class Gateway {
     if (this.draining) return;
     this.draining = true;
     await this.repository.close();
+    // after the last request finished: flushes every buffered request log record
+    await this.monitoring.close();
+    unsubscribe(BATCH_COMPLETE_CHANNEL, this.onBatch);
+    unsubscribe(MODEL_LOAD_CHANNEL, this.onModelState);
     this.metrics.close();
     this.stats.close();
   }

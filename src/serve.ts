@@ -1,5 +1,5 @@
 import type { ServerConfig } from './config/index.js';
-import { Gateway } from './gateway.js';
+import { Gateway, type GatewayOptions } from './gateway.js';
 import type { Logger } from './telemetry/index.js';
 import { GrpcServer } from './transport/grpc/index.js';
 import { HttpServer, uwsNative } from './transport/http/index.js';
@@ -17,9 +17,9 @@ export interface RunningServer {
 }
 
 /** Builds the gateway from a config, loads the models and opens the HTTP port. */
-export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, log: Logger, options: Pick<GatewayOptions, 'monitoring'> = {}): Promise<RunningServer> {
   if (!uwsNative) log.warn('uWebSockets.js native binary did not load; serving with its slow pure-JS fallback');
-  const gateway = await Gateway.create({ config, log });
+  const gateway = await Gateway.create({ config, log, ...options });
   const http = new HttpServer(gateway);
   let httpPort: number;
   try {

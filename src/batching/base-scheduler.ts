@@ -263,6 +263,8 @@ export abstract class QueuedScheduler implements Scheduler {
         inferUs: (batch.ranAt - batch.startedAt) * 1000,
         outputUs: (end - batch.ranAt) * 1000,
         error,
+        dispatchedAt: batch.dispatchedAt,
+        traces: tracesOf(batch.requests),
       });
     }
     this.poll(TRIGGER_INSTANCE_FREE, end);
@@ -394,4 +396,12 @@ export abstract class QueuedScheduler implements Scheduler {
     this.drainResolve = null;
     if (resolve !== null) resolve();
   }
+}
+
+/** The requests' trace handles, or null when none of them is traced (the common case). */
+function tracesOf(reqs: readonly Pending[]): unknown[] | null {
+  let any = false;
+  for (let i = 0; i < reqs.length && !any; i++) any = reqs[i].req.trace !== null;
+  if (!any) return null;
+  return reqs.map((p) => p.req.trace);
 }

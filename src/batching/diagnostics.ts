@@ -34,6 +34,10 @@ export interface BatchCompleteEvent {
   /** checking the outputs and slicing them into per-request responses */
   readonly outputUs: number;
   readonly error: boolean;
+  /** performance.now() at dispatch */
+  readonly dispatchedAt: number;
+  /** the requests' `trace` values when at least one request is traced, else null */
+  readonly traces: readonly unknown[] | null;
 }
 
 export const dispatchChannel = diagnosticsChannel.channel(BATCH_DISPATCH_CHANNEL);

@@ -49,6 +49,13 @@ export class InferRequest {
   /** performance.now() when the transport received the request */
   receivedAt: number;
   cancelled: boolean;
+  /** the caller's W3C trace context header (`traceparent`), or null */
+  traceparent: string | null;
+  /**
+   * The request's trace span while it is traced (opaque here: telemetry owns its type), so
+   * that the batch it runs in can link to it; null when tracing is off.
+   */
+  trace: unknown;
   /** set by whoever holds the request in a queue; called once on cancel() */
   onCancel: ((req: InferRequest) => void) | null;
 
@@ -66,6 +73,8 @@ export class InferRequest {
     this.binaryOutputs = false;
     this.receivedAt = receivedAt;
     this.cancelled = false;
+    this.traceparent = null;
+    this.trace = null;
     this.onCancel = null;
   }
 

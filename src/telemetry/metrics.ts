@@ -82,6 +82,11 @@ export class Metrics {
   constructor(served: () => readonly ServedModelView[]) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
+    // prom-client names these three gauges with a `_total` suffix, which Prometheus reserves
+    // for counters (`promtool check metrics` rejects them); the process metrics cover handles
+    for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {
+      this.registry.removeSingleMetric(`switchyard_nodejs_${name}`);
+    }
     this.requests = new Counter({
       name: 'switchyard_requests_total',
       help: 'Inference requests by model, version, protocol and outcome (success or error code)',

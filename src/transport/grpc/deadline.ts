@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { ServerUnaryCall } from '@grpc/grpc-js';
+import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 import type { InferRequest } from '../../core/index.js';
 
 /**
@@ -11,4 +11,20 @@ export function applyDeadline(req: InferRequest, call: Pick<ServerUnaryCall<unkn
   const d = call.getDeadline();
   const at = d instanceof Date ? d.getTime() : d;
   if (Number.isFinite(at)) req.deadline = performance.now() + (at - Date.now());
+}
+
+/** The first value of a metadata key as a string ('' when absent or binary). */
+function metadataValue(metadata: Metadata, key: string): string {
+  const v = metadata.get(key)[0];
+  return typeof v === 'string' ? v : '';
+}
+
+/**
+ * What a call carries for the pipeline besides the message: its deadline and the W3C
+ * `traceparent` of the caller's trace, when it sent one.
+ */
+export function applyCallContext(req: InferRequest, call: Pick<ServerUnaryCall<unknown, unknown>, 'getDeadline' | 'metadata'>): void {
+  applyDeadline(req, call);
+  const traceparent = metadataValue(call.metadata, 'traceparent');
+  if (traceparent !== '') req.traceparent = traceparent;
 }

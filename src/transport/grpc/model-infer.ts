@@ -8,7 +8,7 @@ import type { handleUnaryCall } from '@grpc/grpc-js';
 import type { InferRequest } from '../../core/index.js';
 import type { Gateway } from '../../gateway.js';
 import type { ModelInferRequest } from '../../gen/grpc_service_pb.js';
-import { applyDeadline } from './deadline.js';
+import { applyCallContext } from './deadline.js';
 import { decodeModelInferRequest } from './decode-request.js';
 import { encodeModelInferResponse, type ModelInferResponseInit } from './encode-response.js';
 import { statusOf } from './status.js';
@@ -23,7 +23,7 @@ export function modelInferHandler(g: Gateway): handleUnaryCall<ModelInferRequest
       callback(statusOf(e, log, 'ModelInfer'));
       return;
     }
-    applyDeadline(req, call);
+    applyCallContext(req, call);
     call.once('cancelled', () => req.cancel());
     g.infer(req).then(
       (resp) => {

@@ -17,7 +17,7 @@ import { toGatewayError, type InferRequest, type InferResponse } from '../../cor
 import type { Gateway } from '../../gateway.js';
 import type { ModelInferRequest, ModelStreamInferResponseSchema } from '../../gen/grpc_service_pb.js';
 import type { Logger } from '../../telemetry/index.js';
-import { applyDeadline } from './deadline.js';
+import { applyCallContext } from './deadline.js';
 import { decodeModelInferRequest } from './decode-request.js';
 import { encodeModelInferResponse } from './encode-response.js';
 
@@ -68,7 +68,7 @@ export class StreamInferSession {
       this.write(errorReply(toGatewayError(e).message, m.id, m.modelName, m.modelVersion));
       return;
     }
-    applyDeadline(req, this.call);
+    applyCallContext(req, this.call);
     this.inflight.add(req);
     if (this.inflight.size >= this.maxInflight) this.pause();
     this.gateway.infer(req).then(

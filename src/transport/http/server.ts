@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import { GatewayError } from '../../core/errors.js';
+import { GatewayError, toGatewayError } from '../../core/errors.js';
 import type { InferRequest } from '../../core/request.js';
 import type { Gateway } from '../../gateway.js';
 import { SERVER_NAME, SERVER_VERSION, decodeInferRequest, decodeV1Predict, encodeInferResponse, encodeV1Predict, modelMetadata } from '../../protocol/index.js';
@@ -129,6 +129,8 @@ export class HttpServer {
       });
     });
 
+    post('/v2/feedback', (ex, req) => this.feedback(ex, req));
+
     get('/metrics', (ex) => {
       g.metrics.text().then(
         (text) => ex.send(200, g.metrics.contentType, text),
@@ -168,10 +170,12 @@ export class HttpServer {
     const receivedAt = performance.now();
     const headerLength = parseHeaderLength(req.getHeader('inference-header-content-length'));
     const requestId = req.getHeader('x-request-id');
+    const traceparent = req.getHeader('traceparent');
     readBody(ex, req.getHeader('content-length'), this.bodyLimit, (body) => {
       let r: InferRequest;
       try {
         r = decodeInferRequest(body, headerLength, model, version, receivedAt);
+        if (traceparent !== '') r.traceparent = traceparent;
       } catch (e) {
         ex.error(e, requestId);
         return;
@@ -230,6 +234,38 @@ export class HttpServer {
   }
 
   /**
+   * POST /v2/feedback: one `{"id", "label"|"reward"}` object (200 with what happened, 404
+   * when the id is unknown) or an array of them (200 with one result or error per item).
+   */
+  private feedback(ex: Exchange, req: HttpRequest): void {
+    readBody(ex, req.getHeader('content-length'), 16 << 20, (body) => {
+      let parsed: unknown;
+      try {
+        parsed = parseJsonBody(body, 'feedback');
+      } catch (e) {
+        ex.error(e);
+        return;
+      }
+      const g = this.gateway;
+      if (!Array.isArray(parsed)) {
+        g.feedback(parsed).then(
+          (r) => ex.json(200, r),
+          (e: unknown) => ex.error(e),
+        );
+        return;
+      }
+      if (parsed.length > 10_000) {
+        ex.error(new GatewayError('SY_ERR_BAD_REQUEST', `feedback array has ${parsed.length} items; send at most 10000 per request`));
+        return;
+      }
+      Promise.all(parsed.map((item) => g.feedback(item).then((r): Record<string, unknown> => ({ ...r }), (e: unknown) => ({ id: idOf(item), error: toGatewayError(e).message })))).then(
+        (results) => ex.json(200, { results }),
+        (e: unknown) => ex.error(e),
+      );
+    });
+  }
+
+  /**
    * Repository control is an admin operation: it needs `Authorization: Bearer <admin_token>`,
    * or, with no token configured, a loopback client.
    */
@@ -268,4 +304,16 @@ function parseIndexBody(body: Buffer): boolean {
   const ready = (parsed as Record<string, unknown>).ready;
   if (ready !== undefined && typeof ready !== 'boolean') throw new GatewayError('SY_ERR_BAD_REQUEST', `"ready" must be true or false, got ${JSON.stringify(ready)}`);
   return ready === true;
+}
+
+function parseJsonBody(body: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new GatewayError('SY_ERR_MALFORMED_JSON', `malformed JSON in the ${what} body: ${(e as Error).message}`);
+  }
+}
+
+function idOf(item: unknown): unknown {
+  return item !== null && typeof item === 'object' && 'id' in item ? (item as { id: unknown }).id : null;
 }
