@@ -26,7 +26,7 @@ import { measure, type LoadSettings, type LoadTarget, type Measured } from './li
 import { describeMachine, machineLine } from './lib/machine.js';
 import { batchWindow, scrapeBatches, type BatchSnapshot } from './lib/metrics.js';
 import { OptionsError, parseOptions, type BenchOptions } from './lib/options.js';
-import { ceilingRatios, ceilingTable, checkAims, markdown, ratios, ratiosTable, resultsTable, summarize, type BenchReport, type CaseInfo, type RunRecord } from './lib/report.js';
+import { ceilingRatios, ceilingTable, checkAims, compare, comparisonAims, comparisonTable, type Comparison, markdown, ratios, ratiosTable, resultsTable, summarize, type BenchReport, type CaseInfo, type RunRecord } from './lib/report.js';
 import { ensureBuilt, prepareRepository, startSwitchyard } from './lib/switchyard.js';
 import { measureWs } from './lib/ws-load.js';
 
@@ -96,6 +96,16 @@ const CASES: readonly CaseDef[] = [
     start: () => switchyard('off'),
   },
   {
+    info: {
+      id: 'monitoring-off',
+      title: 'switchyard REST, monitoring off',
+      ceiling: 'ceiling',
+      description: `as batching-on with no request log, no label join and no drift: the cost of monitoring is batching-on ÷ this`,
+    },
+    door: 'rest',
+    start: () => switchyard('on', { request_log: { sinks: [] }, evaluation: { enabled: false }, drift: { enabled: false } }),
+  },
+  {
     info: { id: 'grpc', title: 'switchyard gRPC unary', ceiling: 'grpc-ceiling', description: `switchyard gRPC ModelInfer (raw_input_contents) on ${MODEL}, batching on, one channel` },
     door: 'grpc',
     start: () => switchyard('on'),
@@ -111,6 +121,9 @@ const CASES: readonly CaseDef[] = [
     start: () => switchyard('on'),
   },
 ];
+
+/** Features measured as the same load with the feature on and off. */
+const COMPARISONS: readonly Comparison[] = [{ title: 'monitoring (request log, label join, drift)', with: 'batching-on', without: 'monitoring-off', aim: 0.9 }];
 
 async function grpcEcho(): Promise<Started> {
   const s = await startGrpcEcho(REPO_ROOT);
@@ -134,9 +147,9 @@ function load(c: CaseDef, server: Started, settings: LoadSettings, probe: (() =>
   }
 }
 
-async function switchyard(mode: 'on' | 'off'): Promise<Started> {
+async function switchyard(mode: 'on' | 'off', config: Record<string, unknown> = {}): Promise<Started> {
   const repository = prepareRepository(EXAMPLE_REPOSITORY, MODEL, mode);
-  const s = await startSwitchyard({ repoRoot: REPO_ROOT, repository, name: `switchyard (batching ${mode})` });
+  const s = await startSwitchyard({ repoRoot: REPO_ROOT, repository, name: `switchyard (batching ${mode})`, config });
   return { baseUrl: s.baseUrl, grpcAddress: s.grpcAddress, facts: s.server.facts, hasMetrics: true, stop: () => s.stop() };
 }
 
@@ -217,6 +230,7 @@ async function main(): Promise<void> {
   const cells = cases.flatMap((c) => options.concurrency.map((n) => summarize(c.info.id, n, runs.get(`${c.info.id}@${n}`) ?? [])));
   const ratioRows = ratios(cells, options.concurrency, 'batching-on', 'batching-off', 'ceiling');
   const vsCeiling = ceilingRatios(cells, cases.map((c) => c.info));
+  const compareRows = compare(cells, COMPARISONS);
   const args = process.argv.slice(2);
   const report: BenchReport = {
     startedAt: started.toISOString(),
@@ -229,7 +243,8 @@ async function main(): Promise<void> {
     cells,
     ratios: ratioRows,
     ceilingRatios: vsCeiling,
-    aims: checkAims(ratioRows),
+    comparisons: compareRows,
+    aims: [...checkAims(ratioRows), ...comparisonAims(compareRows, COMPARISONS)],
   };
 
   log('');
@@ -238,6 +253,10 @@ async function main(): Promise<void> {
   log(ratiosTable(report));
   log('');
   log(ceilingTable(report));
+  if (report.comparisons.length > 0) {
+    log('');
+    log(comparisonTable(report));
+  }
   for (const a of report.aims) log(`aim: ${a.description}: ${a.value.toFixed(2)} (≥ ${a.target}) ${a.met ? 'met' : 'NOT met'}`);
 
   mkdirSync(options.out, { recursive: true });

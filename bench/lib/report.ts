@@ -51,6 +51,28 @@ export interface CeilingRatio {
   ratio: number;
 }
 
+/** Two cases side by side: `with` is the case with a feature on, `without` the same with it off. */
+export interface Comparison {
+  title: string;
+  with: string;
+  without: string;
+  /** the least `with ÷ without` req/s at concurrency 256 the feature should keep, if any */
+  aim?: number;
+}
+
+export interface ComparisonRow {
+  title: string;
+  connections: number;
+  withReqPerSec: number;
+  withoutReqPerSec: number;
+  /** with ÷ without req/s */
+  ratio: number;
+  withP50Ms: number;
+  withoutP50Ms: number;
+  withP99Ms: number;
+  withoutP99Ms: number;
+}
+
 export interface BenchReport {
   startedAt: string;
   finishedAt: string;
@@ -62,6 +84,7 @@ export interface BenchReport {
   cells: CellSummary[];
   ratios: RatioRow[];
   ceilingRatios: CeilingRatio[];
+  comparisons: ComparisonRow[];
   aims: AimCheck[];
 }
 
@@ -125,6 +148,57 @@ export function ceilingRatios(cells: readonly CellSummary[], cases: readonly Omi
     }
   }
   return out;
+}
+
+/** Each comparison at each concurrency where both of its cases were measured. */
+export function compare(cells: readonly CellSummary[], comparisons: readonly Comparison[]): ComparisonRow[] {
+  const out: ComparisonRow[] = [];
+  for (const c of comparisons) {
+    for (const a of cells) {
+      if (a.caseId !== c.with) continue;
+      const b = cells.find((x) => x.caseId === c.without && x.connections === a.connections);
+      if (b === undefined) continue;
+      out.push({
+        title: c.title,
+        connections: a.connections,
+        withReqPerSec: a.median.reqPerSec,
+        withoutReqPerSec: b.median.reqPerSec,
+        ratio: ratio(a.median.reqPerSec, b.median.reqPerSec),
+        withP50Ms: a.median.p50Ms,
+        withoutP50Ms: b.median.p50Ms,
+        withP99Ms: a.median.p99Ms,
+        withoutP99Ms: b.median.p99Ms,
+      });
+    }
+  }
+  return out;
+}
+
+/** The aims of the comparisons that have one, at concurrency 256. */
+export function comparisonAims(rows: readonly ComparisonRow[], comparisons: readonly Comparison[]): AimCheck[] {
+  const out: AimCheck[] = [];
+  for (const c of comparisons) {
+    const row = rows.find((r) => r.title === c.title && r.connections === 256);
+    if (c.aim === undefined || row === undefined || !Number.isFinite(row.ratio)) continue;
+    out.push({ description: `${c.title}: req/s with ÷ without at concurrency 256`, value: row.ratio, target: c.aim, met: row.ratio >= c.aim });
+  }
+  return out;
+}
+
+export function comparisonTable(report: BenchReport): string {
+  return table(
+    ['comparison', 'concurrency', 'req/s with', 'req/s without', 'with ÷ without', 'p50 ms with / without', 'p99 ms with / without'],
+    report.comparisons.map((r) => [
+      r.title,
+      String(r.connections),
+      fmtInt(r.withReqPerSec),
+      fmtInt(r.withoutReqPerSec),
+      fmtPct(r.ratio),
+      `${fmtMs(r.withP50Ms)} / ${fmtMs(r.withoutP50Ms)}`,
+      `${fmtMs(r.withP99Ms)} / ${fmtMs(r.withoutP99Ms)}`,
+    ]),
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
 }
 
 /** The reference aims at concurrency 256 (when measured): ≥ 50 % of the ceiling, ≥ 5× batching off. */
@@ -236,6 +310,8 @@ export function markdown(report: BenchReport): string {
     ratiosTable(report),
     '',
     ceilingTable(report),
+    '',
+    report.comparisons.length > 0 ? comparisonTable(report) : '',
     '',
     aimsText(report),
   ].join('\n');

@@ -71,6 +71,8 @@ export interface SwitchyardSpec {
   /** folder of the model repository to serve */
   repository: string;
   name: string;
+  /** top-level config sections laid over the bench's own (e.g. request_log, routes) */
+  config?: Record<string, unknown>;
 }
 
 export interface RunningSwitchyard {
@@ -94,6 +96,9 @@ export async function startSwitchyard(spec: SwitchyardSpec): Promise<RunningSwit
       // `info` is the level of the "switchyard listening" line the bench waits for.
       log_level: 'info',
       drain_timeout_s: 5,
+      // the request log goes to the temp folder, removed with it
+      request_log: { sinks: [{ type: 'file', path: path.join(spec.repository, '..', `${path.basename(spec.repository)}-requests.jsonl`) }] },
+      ...spec.config,
     }),
   );
   const server = await spawnServer({
@@ -120,6 +125,7 @@ export async function startSwitchyard(spec: SwitchyardSpec): Promise<RunningSwit
     async stop() {
       await server.stop();
       rmSync(configFile, { force: true });
+      rmSync(path.join(spec.repository, '..', `${path.basename(spec.repository)}-requests.jsonl`), { force: true });
       rmSync(spec.repository, { recursive: true, force: true });
     },
   };

@@ -107,3 +107,54 @@ describe('request record', () => {
     expect(json.payload.outputs).toBeNull();
   });
 });
+
+describe('RequestRecord.toLine', () => {
+  it('is exactly JSON.stringify(toJSON()) for any record', async () => {
+    const fc = (await import('fast-check')).default;
+    const text = fc.oneof(fc.string(), fc.constant('quote " back\\slash \n newline \u2028'));
+    const maybe = <T>(a: import('fast-check').Arbitrary<T>) => fc.option(a, { nil: null });
+    const floats = fc.array(fc.double(), { maxLength: 4 });
+    fc.assert(
+      fc.property(
+        fc.record({
+          id: text,
+          model: text,
+          protocol: fc.constantFrom('rest', 'grpc', 'ws'),
+          time: fc.double({ min: 0, max: 4e12, noNaN: true }),
+          traceId: maybe(text),
+          route: maybe(text),
+          canaryStep: maybe(fc.integer()),
+          shadow: fc.boolean(),
+          version: maybe(text),
+          error: maybe(text),
+          us: fc.double({ min: 0, max: 1e9, noNaN: true }),
+          batch: fc.nat(),
+          argmax: maybe(fc.array(fc.nat(), { maxLength: 3 })),
+          score: maybe(floats),
+          values: maybe(floats),
+          defaulted: maybe(fc.array(text, { maxLength: 3 })),
+        }),
+        (v) => {
+          const r = new RequestRecord(v.id, v.model, v.protocol);
+          r.time = v.time;
+          r.traceId = v.traceId;
+          r.route = v.route;
+          r.canaryStep = v.canaryStep;
+          r.shadow = v.shadow;
+          r.version = v.version;
+          r.error = v.error;
+          r.status = v.error === null ? 'success' : 'SY_ERR_INVALID_INPUT';
+          r.queueUs = v.us;
+          r.totalUs = v.us * 2;
+          r.batchSize = v.batch;
+          r.inputs = describeTensors([new Tensor(v.id, 'FP32', [1, 2], new Float32Array(2))]);
+          const summary = summariseOutput(new Tensor('p', 'FP32', [1, 3], Float32Array.of(0.1, 0.2, 0.7)));
+          r.outputs = [Object.assign(Object.create(Object.getPrototypeOf(summary) as object) as typeof summary, { ...summary, argmax: v.argmax, score: v.score, values: v.values })];
+          r.featuresDefaulted = v.defaulted;
+          expect(r.toLine()).toBe(JSON.stringify(r.toJSON()));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -115,10 +115,60 @@ export class RequestRecord {
     this.line = null;
   }
 
-  /** The record as one line of JSON (no newline), computed once. */
+  /**
+   * The record as one line of JSON (no newline), computed once; the same text as
+   * JSON.stringify(toJSON()). Written out by hand because it runs once per request on the
+   * event loop: about 2× faster than building the object and stringifying it (see
+   * bench/micro/request-record.ts).
+   */
   toLine(): string {
-    if (this.line === null) this.line = JSON.stringify(this.toJSON());
-    return this.line;
+    if (this.line !== null) return this.line;
+    let s =
+      '{"time":"' +
+      isoTime(this.time) +
+      '","request_id":' +
+      JSON.stringify(this.id) +
+      ',"trace_id":' +
+      str(this.traceId) +
+      ',"protocol":' +
+      JSON.stringify(this.protocol) +
+      ',"route":' +
+      str(this.route) +
+      ',"policy":' +
+      str(this.policy) +
+      ',"target":' +
+      str(this.target) +
+      ',"canary_step":' +
+      num(this.canaryStep) +
+      ',"bandit_arm":' +
+      str(this.banditArm) +
+      ',"shadow":' +
+      (this.shadow ? 'true' : 'false') +
+      ',"model_name":' +
+      JSON.stringify(this.model) +
+      ',"model_version":' +
+      str(this.version) +
+      ',"status":' +
+      JSON.stringify(this.status) +
+      ',"error":' +
+      str(this.error) +
+      ',"latency_us":{"features":' +
+      round(this.featuresUs) +
+      ',"queue":' +
+      round(this.queueUs) +
+      ',"compute":' +
+      round(this.computeUs) +
+      ',"total":' +
+      round(this.totalUs) +
+      '},"batch_size":' +
+      num(this.batchSize) +
+      ',"inputs":';
+    s += this.inputs === null ? 'null' : shapesJson(this.inputs);
+    s += ',"outputs":' + (this.outputs === null ? 'null' : summariesJson(this.outputs));
+    s += ',"features_defaulted":' + (this.featuresDefaulted === null ? 'null' : JSON.stringify(this.featuresDefaulted));
+    s += ',"payload":' + (this.payload === null ? 'null' : JSON.stringify(this.payload)) + '}';
+    this.line = s;
+    return s;
   }
 
   toJSON(): Record<string, unknown> {
@@ -149,4 +199,54 @@ export class RequestRecord {
 
 function round(us: number): number {
   return Math.round(us);
+}
+
+const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
+/** A number as JSON.stringify writes it (NaN and ±Infinity as null). */
+const num = (v: number | null): string => (v === null || !Number.isFinite(v) ? 'null' : String(v));
+
+/** Records written in the same millisecond share its ISO form (many do under load). */
+let lastMs = NaN;
+let lastIso = '';
+function isoTime(ms: number): string {
+  const whole = Math.floor(ms);
+  if (whole !== lastMs) {
+    lastMs = whole;
+    lastIso = new Date(whole).toISOString();
+  }
+  return lastIso;
+}
+
+function numbersJson(values: readonly number[]): string {
+  let s = '[';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) s += ',';
+    s += num(values[i]);
+  }
+  return s + ']';
+}
+
+/** The same text as JSON.stringify(summaries) (OutputSummary.toJSON leaves out null parts). */
+function summariesJson(summaries: readonly OutputSummary[]): string {
+  let s = '[';
+  for (let i = 0; i < summaries.length; i++) {
+    const o = summaries[i];
+    if (i > 0) s += ',';
+    s += '{"name":' + JSON.stringify(o.name) + ',"datatype":"' + o.datatype + '","shape":[' + o.shape.join(',') + ']';
+    if (o.argmax !== null) s += ',"argmax":' + numbersJson(o.argmax);
+    if (o.score !== null) s += ',"score":' + numbersJson(o.score);
+    if (o.values !== null) s += ',"values":' + numbersJson(o.values);
+    s += '}';
+  }
+  return s + ']';
+}
+
+function shapesJson(inputs: readonly TensorShape[]): string {
+  let s = '[';
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i];
+    if (i > 0) s += ',';
+    s += '{"name":' + JSON.stringify(t.name) + ',"datatype":"' + t.datatype + '","shape":[' + t.shape.join(',') + ']}';
+  }
+  return s + ']';
 }
