@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadServerConfig, type ServerConfig } from './config/index.js';
 import { doctor, formatDoctor } from './doctor.js';
+import { loadFeatures } from './features/index.js';
 import { startServer } from './serve.js';
 import { SERVER_VERSION } from './protocol/index.js';
 import { SampleFileError, createLogger, writeReferenceFile } from './telemetry/index.js';
@@ -61,6 +62,28 @@ export function main(argv: string[]): void {
       const r = await doctor();
       process.stdout.write(opts.json === true ? JSON.stringify(r, null, 2) + '\n' : formatDoctor(r));
     });
+  const features = program.command('features').description('online feature store tools');
+  features
+    .command('load')
+    .description("write a feature view's rows from a CSV or JSON-lines file into Redis (pipelined batches)")
+    .requiredOption('--view <name>', 'feature view of the config (features.views)')
+    .requiredOption('--file <path>', '.csv with a header row, or .jsonl with one object per line; columns: the entity id and the fields')
+    .option('--redis <url>', 'redis:// URL; default redis.url of the config (or SWITCHYARD_REDIS_URL)')
+    .option('-c, --config <file>', 'YAML config file defining the view')
+    .action(async (opts: { view: string; file: string; redis?: string; config?: string }) => {
+      const config = configOrExit(opts.config);
+      const redisUrl = opts.redis ?? config.redis.url;
+      if (redisUrl === null) {
+        process.stderr.write('switchyard: no Redis to load into: pass --redis redis://host:6379, or set redis.url (SWITCHYARD_REDIS_URL)\n');
+        process.exit(2);
+      }
+      const r = await loadFeatures({ view: opts.view, views: config.features.views, file: opts.file, redisUrl });
+      process.stdout.write(`view ${opts.view}: ${r.written} rows written, ${r.rejected.length} rejected\n`);
+      for (const rej of r.rejected.slice(0, 50)) process.stdout.write(`  line ${rej.line}: ${rej.reason}\n`);
+      if (r.rejected.length > 50) process.stdout.write(`  … and ${r.rejected.length - 50} more\n`);
+      process.exitCode = r.rejected.length > 0 ? 1 : 0;
+    });
+
   const drift = program.command('drift').description('drift detection tools');
   drift
     .command('reference')

@@ -5,6 +5,7 @@ import type { ServerConfig } from './config/index.js';
 import { GatewayError, deadlineExceeded, newRequestId, toGatewayError, validateRequest, type InferRequest, type InferResponse } from './core/index.js';
 import { BATCH_COMPLETE_CHANNEL, type BatchCompleteEvent } from './batching/index.js';
 import { MODEL_LOAD_CHANNEL, ModelRepository, type LoadedVersion } from './repository/index.js';
+import { FeatureService } from './features/index.js';
 import { tritonModelConfig, type ModelConfigJson } from './protocol/index.js';
 import {
   InferenceStatistics,
@@ -23,6 +24,36 @@ import {
 } from './telemetry/index.js';
 
 const requestEnd = channel(REQUEST_END_CHANNEL);
+
+/**
+ * What the pipeline decided for one request, beyond the request and its response: handed
+ * to the request log, the trace and the response parameters. One per request, every field
+ * assigned here (stable shape).
+ */
+class PipelineContext implements RequestContext {
+  span: RequestSpan | null;
+  route: string | null;
+  policy: string | null;
+  target: string | null;
+  canaryStep: number | null;
+  banditArm: string | null;
+  shadow: boolean;
+  featuresUs: number;
+  /** null when no feature lookup ran */
+  featuresDefaulted: number | null;
+
+  constructor(span: RequestSpan | null) {
+    this.span = span;
+    this.route = null;
+    this.policy = null;
+    this.target = null;
+    this.canaryStep = null;
+    this.banditArm = null;
+    this.shadow = false;
+    this.featuresUs = 0;
+    this.featuresDefaulted = null;
+  }
+}
 
 /** What feedback did: per kind, its outcome (null when that kind was not sent). */
 export interface FeedbackResult {
@@ -49,6 +80,8 @@ export class Gateway {
   readonly log: Logger;
   /** request log, label join, drift, tracing */
   monitoring!: Monitoring;
+  /** online features: fills bound model inputs from entity ids */
+  features!: FeatureService;
   private readonly stats = new InferenceStatistics();
   /** set once stop() begins: new requests are refused with 503 */
   draining = false;
@@ -56,6 +89,11 @@ export class Gateway {
   private readonly onModelState = (msg: unknown): void => {
     const m = msg as { model: string; version: string; state: string };
     if (m.state !== 'READY' && m.state !== 'LOADING') this.monitoring.drift.forget(m.model, m.version);
+    if (m.state === 'READY' && this.features.binding(m.model) !== null && this.repository.has(m.model, m.version)) {
+      for (const problem of this.features.checkSignature(m.model, this.repository.resolve(m.model, m.version).signature)) {
+        this.log.warn('feature binding does not fit the model; its requests will fail validation', { model: m.model, version: m.version, problem });
+      }
+    }
   };
 
   private constructor(config: ServerConfig, log: Logger) {
@@ -74,7 +112,10 @@ export class Gateway {
   /** Builds the gateway and loads every model in the repository (failures leave a model UNAVAILABLE). */
   static async create(opts: GatewayOptions): Promise<Gateway> {
     const g = new Gateway(opts.config, opts.log ?? silentLogger);
-    g.monitoring = await Monitoring.create({ config: opts.config, registry: g.metrics.registry, log: g.log, ...opts.monitoring });
+    const c = opts.config;
+    g.monitoring = await Monitoring.create({ config: c, registry: g.metrics.registry, log: g.log, ...opts.monitoring });
+    const bindings = Object.fromEntries(Object.entries(c.models).flatMap(([m, s]) => (s.features === undefined ? [] : [[m, s.features]])));
+    g.features = await FeatureService.create({ views: c.features.views, bindings, redisUrl: c.redis.url, log: g.log, lookupTimeoutMs: c.features.lookup_timeout_ms });
     if (g.monitoring.tracing.enabled) subscribe(BATCH_COMPLETE_CHANNEL, g.onBatch);
     subscribe(MODEL_LOAD_CHANNEL, g.onModelState);
     await g.repository.loadAll();
@@ -95,19 +136,35 @@ export class Gateway {
     const tracing = this.monitoring.tracing;
     const span = tracing.enabled ? tracing.startRequestSpan(req.traceparent, { requestId: req.id, model: req.modelName, protocol: req.protocol }, null, req.receivedAt) : null;
     req.trace = span;
+    const ctx = new PipelineContext(span);
     let target: LoadedVersion | null = null;
     try {
       if (this.draining) throw new GatewayError('SY_ERR_DRAINING', 'server is shutting down; send the request to another replica', { retryAfterS: 1 });
       target = this.repository.resolve(req.modelName, req.modelVersion);
+      const binding = this.features.binding(target.name);
+      if (binding !== null) {
+        const started = performance.now();
+        const lookup = tracing.startSpan(span, 'feature_lookup');
+        // a request that sends the input itself gets no lookup (assemble only drops entity ids)
+        const provided = hasInput(req, binding.input);
+        try {
+          const defaulted = await this.features.assemble(req, binding, target.signature);
+          if (!provided) ctx.featuresDefaulted = defaulted;
+        } finally {
+          tracing.endSpan(lookup);
+        }
+        ctx.featuresUs = (performance.now() - started) * 1000;
+      }
       const items = validateRequest(req, target.signature, target.maxBatchSize, `model "${target.name}" version "${target.version}"`);
       if (req.deadline <= performance.now()) throw deadlineExceeded(target.name, target.version);
       const resp = await target.scheduler.enqueue(req, items);
-      this.finish(req, target, resp, null, span);
+      if (ctx.featuresDefaulted !== null) (resp.parameters ??= {}).features_defaulted = ctx.featuresDefaulted;
+      this.finish(req, target, resp, null, ctx);
       return resp;
     } catch (e) {
       const err = toGatewayError(e);
       if (err.code === 'SY_ERR_INTERNAL') this.log.error('internal error', { requestId: req.id, model: req.modelName, err: e });
-      this.finish(req, target, null, err, span);
+      this.finish(req, target, null, err, ctx);
       throw err;
     }
   }
@@ -164,7 +221,8 @@ export class Gateway {
   }
 
   /** Everything that happens once per finished request: metrics, statistics, request log, drift, spans. */
-  private finish(req: InferRequest, target: LoadedVersion | null, resp: InferResponse | null, err: GatewayError | null, span: RequestSpan | null): void {
+  private finish(req: InferRequest, target: LoadedVersion | null, resp: InferResponse | null, err: GatewayError | null, ctx: PipelineContext): void {
+    const span = ctx.span;
     const status = err === null ? 'success' : err.code;
     if (requestEnd.hasSubscribers) {
       const msg: RequestEnd = {
@@ -178,8 +236,7 @@ export class Gateway {
       };
       requestEnd.publish(msg);
     }
-    const context: RequestContext | undefined = span === null ? undefined : { span };
-    this.monitoring.requestDone(req, target, resp, err, context);
+    this.monitoring.requestDone(req, target, resp, err, ctx);
     if (span !== null) {
       const tracing = this.monitoring.tracing;
       if (resp !== null) {
@@ -215,10 +272,16 @@ export class Gateway {
     this.draining = true;
     await this.repository.close();
     // after the last request finished: flushes every buffered request log record
-    await this.monitoring.close();
+    await Promise.all([this.monitoring.close(), this.features.close()]);
     unsubscribe(BATCH_COMPLETE_CHANNEL, this.onBatch);
     unsubscribe(MODEL_LOAD_CHANNEL, this.onModelState);
     this.metrics.close();
     this.stats.close();
   }
+}
+
+function hasInput(req: InferRequest, name: string): boolean {
+  const inputs = req.inputs;
+  for (let i = 0; i < inputs.length; i++) if (inputs[i].name === name) return true;
+  return false;
 }

@@ -1,4 +1,4 @@
-export { ConfigError, isConfigError, formatIssue, formatValue, type ConfigIssue, type ConfigIssueKind } from './errors.js';
+export { ConfigError, configIssue, isConfigError, formatIssue, formatValue, type ConfigIssue, type ConfigIssueKind } from './errors.js';
 export type { DeepReadonly } from './merge.js';
 export { ENV_OVERRIDES, type EnvOverride, type EnvValueKind } from './env-overrides.js';
 export {
@@ -40,4 +40,40 @@ export {
   type RequestLogConfig,
   type RequestLogSinkConfig,
 } from './monitoring-schema.js';
+export {
+  FEATURE_DTYPES,
+  FEAST_JOIN_KEY_TYPES,
+  FeatureBindingSchema,
+  FeatureViewSchema,
+  FeaturesSchema,
+  ModelSettingsSchema,
+  VIEW_DEFAULTS,
+  featureConfigIssues,
+  joinKeyNames,
+  normaliseFeatureConfig,
+  type FeastJoinKeyType,
+  type FeatureBindingConfig,
+  type FeatureDtype,
+  type FeatureViewConfig,
+  type FeaturesConfig,
+  type ModelSettingsConfig,
+} from './feature-schema.js';
+export {
+  BANDIT_ALGORITHMS,
+  BANDIT_REWARDS,
+  ROUTE_DEFAULTS,
+  ROUTE_NAME_PATTERN,
+  ROUTE_POLICIES,
+  RouteSpecSchema,
+  RoutesConfigSchema,
+  RoutesSchema,
+  isValidRouteName,
+  routeConfigIssues,
+  routeSpecIssues,
+  type BanditRouteInput,
+  type CanaryRouteInput,
+  type RoutePolicyName,
+  type RouteSpecInput,
+  type WeightedRouteInput,
+} from './route-schema.js';
 export { writeSchemaFiles } from './write-schema.js';

@@ -14,6 +14,7 @@ import type { Static } from '@sinclair/typebox';
 import { applyEnvOverrides } from './env-overrides.js';
 import { ConfigError, configIssue, type ConfigIssue } from './errors.js';
 import { deepFreeze, isPlainObject, mergeUnder } from './merge.js';
+import { featureConfigIssues, normaliseFeatureConfig } from './feature-schema.js';
 import { monitoringConfigIssues, normaliseMonitoringConfig } from './monitoring-schema.js';
 import { schemaIssues } from './schema-issues.js';
 import { ServerConfigSchema, type ServerConfig } from './server-schema.js';
@@ -63,6 +64,7 @@ export function normaliseServerConfig(
       value.model_repository = path.resolve(baseDir, value.model_repository);
     }
     normaliseMonitoringConfig(value, baseDir);
+    normaliseFeatureConfig(value, baseDir);
     applyEnvOverrides(value, env, options.cwd ?? process.cwd(), origins);
     if (value.threads === 0) value.threads = options.availableParallelism ?? os.availableParallelism();
   }
@@ -80,7 +82,7 @@ export function validateServerConfig(
   origins: ReadonlyMap<string, string> = new Map(),
 ): ServerConfig {
   const sourceOf = (key: string) => origins.get(key) ?? sourceName;
-  const issues = [...schemaIssues(checkServerConfig, value, sourceOf), ...crossKeyIssues(value, sourceOf), ...monitoringConfigIssues(value, sourceOf)];
+  const issues = [...schemaIssues(checkServerConfig, value, sourceOf), ...crossKeyIssues(value, sourceOf), ...monitoringConfigIssues(value, sourceOf), ...featureConfigIssues(value, sourceOf)];
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze(structuredClone(value) as Static<typeof ServerConfigSchema>);
 }

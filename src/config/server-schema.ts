@@ -9,6 +9,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { DeepReadonly } from './merge.js';
 import { orNull, PartialModelConfigSchema } from './model-schema.js';
 import { MonitoringConfigFileProperties, MonitoringConfigProperties } from './monitoring-schema.js';
+import { RoutesConfigSchema, RoutesSchema } from './route-schema.js';
+import { FeatureConfigFileProperties, FeatureConfigProperties } from './feature-schema.js';
 
 const port = (value: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: value, description: `${description}; 0 = any free port` });
@@ -143,7 +145,9 @@ export const ServerConfigSchema = Type.Object(
       description: 'CPU threads ONNX Runtime may use across all models and instances; 0 = os.availableParallelism()',
     }),
     model_defaults: PartialModelConfigSchema,
+    routes: RoutesConfigSchema,
     ...MonitoringConfigProperties,
+    ...FeatureConfigProperties,
   },
   { additionalProperties: false },
 );
@@ -156,7 +160,9 @@ export const ServerConfigFileSchema = Type.Partial(
     websocket: orNull(Type.Partial(WebSocketSchema, { additionalProperties: false })),
     redis: orNull(Type.Partial(RedisSchema, { additionalProperties: false })),
     model_defaults: orNull(PartialModelConfigSchema),
+    routes: RoutesSchema,
     ...MonitoringConfigFileProperties,
+    ...FeatureConfigFileProperties,
   }),
   { additionalProperties: false },
 );

@@ -39,6 +39,7 @@ export const ERRORS = Object.freeze({
   SY_ERR_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   SY_ERR_MODEL_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   SY_ERR_METHOD_NOT_ALLOWED: { http: 405, grpc: GrpcStatus.UNIMPLEMENTED },
+  SY_ERR_CONFLICT: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION },
   SY_ERR_BODY_TOO_LARGE: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   SY_ERR_UNSUPPORTED_MEDIA: { http: 415, grpc: GrpcStatus.INVALID_ARGUMENT },
   SY_ERR_QUEUE_FULL: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
@@ -48,6 +49,7 @@ export const ERRORS = Object.freeze({
   SY_ERR_MODEL_UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   SY_ERR_WORKER_DIED: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   SY_ERR_DRAINING: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
+  SY_ERR_STORE_UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   SY_ERR_TIMEOUT: { http: 504, grpc: GrpcStatus.DEADLINE_EXCEEDED },
   SY_ERR_LOAD_FAILED: { http: 400, grpc: GrpcStatus.FAILED_PRECONDITION },
 } satisfies Record<string, ErrorSpec>);

@@ -55,7 +55,8 @@ export interface RequestContext {
   readonly shadow?: boolean;
   /** microseconds spent looking up features */
   readonly featuresUs?: number;
-  readonly featuresDefaulted?: readonly string[] | null;
+  /** feature values that took their default; null/absent when no features were looked up */
+  readonly featuresDefaulted?: number | null;
   /** the request's span (its trace id goes into the record) */
   readonly span?: RequestSpan | null;
 }

@@ -94,10 +94,11 @@ describe('switchyard serve', () => {
     const url = `http://127.0.0.1:${port}`;
     expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
     // requests in flight when SIGTERM arrives still get their answers
-    const inflight = Array.from({ length: 32 }, () =>
+    const inflight = Array.from({ length: 64 }, () =>
       fetch(`${url}/v2/models/tabular/infer`, { method: 'POST', body: JSON.stringify(tabularRequest(tabularRows(4))) }).then((r) => r.status),
     );
-    await new Promise((r) => setTimeout(r, 5));
+    // once one has been answered the server is serving the others: stop it now
+    await Promise.race(inflight);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     const statuses = await Promise.all(inflight.map((p) => p.catch(() => -1)));
@@ -107,5 +108,43 @@ describe('switchyard serve', () => {
     // any other way
     for (const s of statuses) expect([200, 503, -1]).toContain(s);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+  });
+});
+
+describe('switchyard features load', () => {
+  it('writes the rows into Redis and reports the rejected ones with their line numbers, exiting 1', async () => {
+    const { startRedis } = await import('../helpers/redis.js');
+    const { Redis } = await import('ioredis');
+    const redis = await startRedis();
+    try {
+      const csv = join(dir, 'customers.csv');
+      const fields = ['age', 'tenure_days', 'spend_30d', 'spend_90d', 'orders_30d', 'orders_90d', 'returns_90d', 'avg_basket', 'days_since_last_order', 'sessions_7d', 'sessions_30d', 'support_tickets_90d', 'discount_rate', 'email_open_rate', 'is_premium', 'credit_score'];
+      const row = (id: string, first: string) => [id, first, ...fields.slice(1).map((_, i) => String(i))].join(',');
+      writeFileSync(csv, [['customer_id', ...fields].join(','), row('z1', '41'), row('z2', 'forty'), row('', '30'), row('z3', '29')].join('\n') + '\n');
+      const r = spawnSync(process.execPath, [BIN, 'features', 'load', '--view', 'customer', '--file', csv, '--redis', redis.url, '--config', 'examples/switchyard.yaml'], {
+        cwd: ROOT,
+        env: cleanEnv(),
+        encoding: 'utf8',
+      });
+      expect(r.stdout).toMatch(/view customer: 2 rows written, 2 rejected/);
+      expect(r.stdout).toMatch(/line 3: .*age/);
+      expect(r.stdout).toMatch(/line 4: /);
+      expect(r.status).toBe(1);
+      const client = new Redis(redis.url);
+      try {
+        expect(await client.hget('customer:z1', 'age')).toBe('41');
+        expect(await client.exists('customer:z2')).toBe(0);
+      } finally {
+        client.disconnect();
+      }
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('says what to do when there is no Redis to load into', () => {
+    const r = spawnSync(process.execPath, [BIN, 'features', 'load', '--view', 'customer', '--file', 'x.csv', '--config', 'examples/switchyard.yaml'], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--redis/);
   });
 });

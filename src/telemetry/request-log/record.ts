@@ -13,7 +13,7 @@
  *     "model_name", "model_version", "status", "error",
  *     "latency_us": { "features", "queue", "compute", "total" }, "batch_size",
  *     "inputs": [{ "name", "datatype", "shape" }], "outputs": [OutputSummary],
- *     "features_defaulted": [names], "payload": null | { "inputs": [...], "outputs": [...] } }
+ *     "features_defaulted": count, "payload": null | { "inputs": [...], "outputs": [...] } }
  */
 import type { Datatype } from '../../core/index.js';
 import type { OutputSummary, TensorPayload } from './summary.js';
@@ -81,8 +81,8 @@ export class RequestRecord {
   inputs: readonly TensorShape[] | null;
   /** a summary of each output (see summary.ts), or null when there were none */
   outputs: readonly OutputSummary[] | null;
-  /** features that were missing in the feature store and took their default, or null */
-  featuresDefaulted: readonly string[] | null;
+  /** feature values that took their default (missing, unparsable, store down), or null when no features were looked up */
+  featuresDefaulted: number | null;
   /** full inputs and outputs, for the sampled fraction of requests only */
   payload: RecordPayload | null;
   /** the JSON text, once serialised */
@@ -165,7 +165,7 @@ export class RequestRecord {
       ',"inputs":';
     s += this.inputs === null ? 'null' : shapesJson(this.inputs);
     s += ',"outputs":' + (this.outputs === null ? 'null' : summariesJson(this.outputs));
-    s += ',"features_defaulted":' + (this.featuresDefaulted === null ? 'null' : JSON.stringify(this.featuresDefaulted));
+    s += ',"features_defaulted":' + num(this.featuresDefaulted);
     s += ',"payload":' + (this.payload === null ? 'null' : JSON.stringify(this.payload)) + '}';
     this.line = s;
     return s;
