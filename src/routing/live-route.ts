@@ -1,0 +1,191 @@
+/**
+ * One route as this replica serves it, built from its stored record: targets, policy,
+ * shadow selector and counters. A change of the record (spec, canary state) builds a new
+ * LiveRoute that takes over the counters of the old one (the same objects when their fields
+ * did not change, so requests in flight still count), and `pick` never sees a route half
+ * updated.
+ */
+import { modelNotFound } from '../core/errors.js';
+import { ArmTable, armPrefix, createAlgorithm } from './bandit/index.js';
+import { candidatePercent } from './canary/state.js';
+import { recordInWindow, rewardPrefix, stepWindow } from './canary/window.js';
+import type { Catalog } from './catalog.js';
+import { CounterHash } from './counters.js';
+import { Decision, type RouteRequest } from './decision.js';
+import { BanditPolicy, BASELINE, CanaryPolicy, WeightedPolicy, type Policy } from './policies/index.js';
+import type { Random } from './random.js';
+import { NO_SHADOWS, ShadowSelector } from './shadow/index.js';
+import { primaryTargets, type RouteSpec } from './spec.js';
+import type { CreditRecord, RouteRecord, RouteStore } from './store/store.js';
+import { parseTargetHeader, Target, TARGET_HEADER } from './target.js';
+
+export interface LiveRouteDeps {
+  readonly random: Random;
+  readonly store: RouteStore;
+  readonly catalog: Catalog;
+}
+
+/** Pinned targets outside the route kept per route (beyond it, a pinned target is built per request). */
+const MAX_PINNED = 64;
+
+export function countsKey(route: string): string {
+  return `counts:${route}`;
+}
+
+export class LiveRoute {
+  readonly name: string;
+  readonly record: RouteRecord;
+  readonly spec: RouteSpec;
+  readonly targets: readonly Target[];
+  readonly stickyHeader: string | null;
+  /** per target: `<target>|req`, `<target>|err` */
+  readonly counts: CounterHash;
+  readonly arms: ArmTable | null;
+  /** canary routes: the window of the current step */
+  readonly window: CounterHash | null;
+  private readonly policy: Policy;
+  private readonly shadows: ShadowSelector | null;
+  /** per target: what its requests are remembered as for feedback (bandit, canary), else null */
+  private readonly credits: readonly CreditRecord[] | null;
+  private readonly canaryStep: number | null;
+  private readonly pinned = new Map<string, Target>();
+  private readonly deps: LiveRouteDeps;
+
+  constructor(record: RouteRecord, deps: LiveRouteDeps, previous: LiveRoute | null) {
+    const spec = record.spec;
+    this.name = record.name;
+    this.record = record;
+    this.spec = spec;
+    this.deps = deps;
+    this.targets = Object.freeze(primaryTargets(spec).map((t) => new Target(t.model, t.version)));
+    this.stickyHeader = spec.policy === 'weighted' && spec.sticky !== undefined ? spec.sticky.header : null;
+    this.counts = CounterHash.successor(
+      previous?.counts ?? null,
+      countsKey(this.name),
+      this.targets.flatMap((t) => [`${t.key}|req`, `${t.key}|err`]),
+    );
+    this.arms = null;
+    this.window = null;
+    this.credits = null;
+    this.canaryStep = null;
+    switch (spec.policy) {
+      case 'weighted':
+        this.policy = new WeightedPolicy(spec, this.targets, deps.random);
+        break;
+      case 'canary': {
+        const state = record.canary;
+        if (state === null) throw new Error(`canary route "${this.name}" has no canary state`);
+        this.policy = new CanaryPolicy(candidatePercent(spec, state), deps.random);
+        this.window = stepWindow(this.name, state, previous?.window ?? null);
+        const active = state.status === 'progressing' || state.status === 'paused';
+        this.canaryStep = active ? state.step : null;
+        const window = this.window.key;
+        // rewards count for the analysis of an active canary only
+        this.credits = active
+          ? [
+              { route: this.name, hash: window, prefix: rewardPrefix('baseline'), reward: 'g' },
+              { route: this.name, hash: window, prefix: rewardPrefix('candidate'), reward: 'g' },
+            ]
+          : null;
+        break;
+      }
+      case 'bandit': {
+        // statistics are kept per target across updates, unless the kind of reward changed
+        const kept = previous?.arms !== null && previous?.arms?.reward === spec.reward ? previous.arms.hash : null;
+        this.arms = new ArmTable(this.name, this.targets, spec.reward, kept);
+        this.policy = new BanditPolicy(createAlgorithm(spec), this.arms, deps.random);
+        const kind = spec.reward === 'bernoulli' ? 'b' : 'g';
+        const hash = this.arms.hash.key;
+        this.credits = this.targets.map((t) => ({ route: this.name, hash, prefix: armPrefix(t), reward: kind }));
+        break;
+      }
+    }
+    this.shadows =
+      spec.shadow.length === 0
+        ? null
+        : new ShadowSelector(
+            spec.shadow,
+            spec.shadow.map((s) => new Target(s.model, s.version)),
+            deps.random,
+          );
+  }
+
+  /** The counter hashes the store syncs, with the TTL of each (null: kept until the route is deleted). */
+  hashes(): readonly { hash: CounterHash; ttlS: number | null }[] {
+    const out: { hash: CounterHash; ttlS: number | null }[] = [{ hash: this.counts, ttlS: null }];
+    if (this.arms !== null) out.push({ hash: this.arms.hash, ttlS: null });
+    if (this.window !== null) out.push({ hash: this.window, ttlS: 7 * 86400 });
+    return out;
+  }
+
+  /** The counter hash named `key`, if this route has it. */
+  hashByKey(key: string): CounterHash | null {
+    for (const { hash } of this.hashes()) if (hash.key === key) return hash;
+    return null;
+  }
+
+  /** Chooses the target of one request (synchronous: no I/O besides a fire-and-forget feedback record). */
+  pick(req: RouteRequest): Decision {
+    if (this.spec.allow_pinning) {
+      const pin = req.header(TARGET_HEADER);
+      if (pin !== null) return this.pickPinned(pin, req.requestId);
+    }
+    const key = this.stickyHeader === null ? null : req.header(this.stickyHeader);
+    const slot = this.policy.pick(key);
+    const target = this.targets[slot];
+    const shadows = this.shadows === null ? NO_SHADOWS : this.shadows.pick(target);
+    const remember = this.credits !== null && req.requestId !== '';
+    if (remember) this.deps.store.remember(req.requestId, this.credits[slot]);
+    return new Decision(
+      this.name,
+      this.spec.policy,
+      target,
+      shadows,
+      this.canaryStep,
+      this.arms === null ? null : slot,
+      false,
+      req.requestId,
+      slot,
+      this.counts,
+      this.canaryStep === null ? null : this.window,
+      remember,
+    );
+  }
+
+  private pickPinned(value: string, requestId: string): Decision {
+    const target = this.pinnedTarget(value);
+    const slot = this.targets.findIndex((t) => t.key === target.key);
+    return new Decision(this.name, this.spec.policy, target, NO_SHADOWS, null, null, true, requestId, slot, this.counts, null, false);
+  }
+
+  /** The target a pin header names: `model:version`, or `model` (the route's version of it, else the model's highest). */
+  private pinnedTarget(value: string): Target {
+    const known = this.pinned.get(value);
+    if (known !== undefined && this.deps.catalog.has(known.model, known.version)) return known;
+    const parsed = parseTargetHeader(value);
+    if (parsed === null) throw modelNotFound(value.slice(0, 130));
+    let version = parsed.version;
+    if (version === null) {
+      version = this.targets.find((t) => t.model === parsed.model)?.version ?? null;
+      if (version === null) {
+        const all = this.deps.catalog.versions(parsed.model);
+        if (all.length === 0) throw modelNotFound(parsed.model);
+        version = all[all.length - 1];
+      }
+    }
+    if (!this.deps.catalog.has(parsed.model, version)) throw modelNotFound(parsed.model, version);
+    const target = this.targets.find((t) => t.model === parsed.model && t.version === version) ?? new Target(parsed.model, version);
+    if (this.pinned.size < MAX_PINNED) this.pinned.set(value, target);
+    return target;
+  }
+
+  /** Counts a finished request (hot path). */
+  static record(decision: Decision, ok: boolean, latencyUs: number): void {
+    const counts = decision.counts;
+    if (counts !== null && decision.slot >= 0) {
+      counts.add(decision.slot * 2, 1);
+      if (!ok) counts.add(decision.slot * 2 + 1, 1);
+    }
+    if (decision.window !== null) recordInWindow(decision.window, decision.slot === BASELINE ? 'baseline' : 'candidate', ok, latencyUs);
+  }
+}
