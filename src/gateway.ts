@@ -2,10 +2,11 @@ import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config/index.js';
-import { GatewayError, deadlineExceeded, newRequestId, toGatewayError, validateRequest, type InferRequest, type InferResponse } from './core/index.js';
+import { GatewayError, InferRequest, deadlineExceeded, newRequestId, toGatewayError, validateRequest, type InferResponse } from './core/index.js';
 import { BATCH_COMPLETE_CHANNEL, type BatchCompleteEvent } from './batching/index.js';
 import { MODEL_LOAD_CHANNEL, ModelRepository, type LoadedVersion } from './repository/index.js';
 import { FeatureService } from './features/index.js';
+import { createRouteStore, feedbackUnknown, Router, type Decision, type RouteRequest, type Target } from './routing/index.js';
 import { tritonModelConfig, type ModelConfigJson } from './protocol/index.js';
 import {
   InferenceStatistics,
@@ -82,6 +83,10 @@ export class Gateway {
   monitoring!: Monitoring;
   /** online features: fills bound model inputs from entity ids */
   features!: FeatureService;
+  /** routes (virtual models) and their policies */
+  router!: Router;
+  /** shadow copies running now; beyond config.shadow.max_inflight new ones are dropped (counted) */
+  private shadowsInflight = 0;
   private readonly stats = new InferenceStatistics();
   /** set once stop() begins: new requests are refused with 503 */
   draining = false;
@@ -119,6 +124,18 @@ export class Gateway {
     if (g.monitoring.tracing.enabled) subscribe(BATCH_COMPLETE_CHANNEL, g.onBatch);
     subscribe(MODEL_LOAD_CHANNEL, g.onModelState);
     await g.repository.loadAll();
+    // routes are checked against the served models, so they come after the models load
+    const store = await createRouteStore({ redisUrl: c.redis.url, log: g.log });
+    const repo = g.repository;
+    g.router = await Router.create({
+      routes: c.routes,
+      store,
+      log: g.log,
+      catalog: {
+        has: (m, v) => repo.isReady(m, v),
+        versions: (m) => repo.index(true).filter((e) => e.name === m).map((e) => e.version),
+      },
+    });
     return g;
   }
 
@@ -138,9 +155,15 @@ export class Gateway {
     req.trace = span;
     const ctx = new PipelineContext(span);
     let target: LoadedVersion | null = null;
+    let decision: Decision | null = null;
     try {
       if (this.draining) throw new GatewayError('SY_ERR_DRAINING', 'server is shutting down; send the request to another replica', { retryAfterS: 1 });
-      target = this.repository.resolve(req.modelName, req.modelVersion);
+      if (this.router.has(req.modelName)) {
+        decision = this.route(req, ctx);
+        target = this.repository.resolve(decision.target.model, decision.target.version);
+      } else {
+        target = this.repository.resolve(req.modelName, req.modelVersion);
+      }
       const binding = this.features.binding(target.name);
       if (binding !== null) {
         const started = performance.now();
@@ -159,13 +182,100 @@ export class Gateway {
       if (req.deadline <= performance.now()) throw deadlineExceeded(target.name, target.version);
       const resp = await target.scheduler.enqueue(req, items);
       if (ctx.featuresDefaulted !== null) (resp.parameters ??= {}).features_defaulted = ctx.featuresDefaulted;
+      if (decision !== null) {
+        (resp.parameters ??= {}).route = decision.route;
+        this.router.record(decision, { ok: true, latencyUs: (performance.now() - req.receivedAt) * 1000 });
+        if (decision.shadows.length > 0) this.mirror(req, resp, decision, ctx);
+      }
       this.finish(req, target, resp, null, ctx);
       return resp;
     } catch (e) {
       const err = toGatewayError(e);
       if (err.code === 'SY_ERR_INTERNAL') this.log.error('internal error', { requestId: req.id, model: req.modelName, err: e });
+      // a client that went away says nothing about the target's health
+      if (decision !== null && err.code !== 'SY_ERR_CANCELLED') this.router.record(decision, { ok: false, latencyUs: (performance.now() - req.receivedAt) * 1000 });
       this.finish(req, target, null, err, ctx);
       throw err;
+    }
+  }
+
+  /** Whether `name` is a route (transports copy the routing headers only for routes). */
+  isRoute(name: string): boolean {
+    return this.router.has(name);
+  }
+
+  /** The request headers routes read (lower case): copy these into InferRequest.headers. */
+  routingHeaders(): readonly string[] {
+    return this.router.headerNames();
+  }
+
+  /** Lets the route's policy pick the target; the request then names the target. */
+  private route(req: InferRequest, ctx: PipelineContext): Decision {
+    const name = req.modelName;
+    if (req.modelVersion !== null) {
+      throw new GatewayError('SY_ERR_BAD_REQUEST', `"${name}" is a route: its policy picks the version; call /v2/models/${name}/infer without a version, or pin one with the x-switchyard-target header`);
+    }
+    const headers = req.headers;
+    const params = req.parameters;
+    const routeReq: RouteRequest = {
+      requestId: req.id,
+      // a header, else a string request parameter of the same name (WebSocket messages carry no headers)
+      header: (h) => headers?.[h] ?? (params !== null && typeof params[h] === 'string' ? (params[h] as string) : null),
+    };
+    const d = this.router.pick(name, routeReq);
+    req.modelName = d.target.model;
+    req.modelVersion = d.target.version;
+    ctx.route = d.route;
+    ctx.policy = d.policy;
+    ctx.target = d.target.key;
+    ctx.canaryStep = d.canaryStep;
+    ctx.banditArm = d.arm === null ? null : String(d.arm);
+    return d;
+  }
+
+  /**
+   * Sends a copy of a served request to each shadow target of its route: lowest priority,
+   * never awaited, bounded (shadow.max_inflight); each copy is logged (shadow: true) and its
+   * outputs compared with the primary's.
+   */
+  private mirror(req: InferRequest, resp: InferResponse, d: Decision, ctx: PipelineContext): void {
+    for (const t of d.shadows) {
+      if (this.shadowsInflight >= this.config.shadow.max_inflight || this.draining) {
+        this.router.recordShadow(d, t, { kind: 'dropped' });
+        continue;
+      }
+      this.shadowsInflight++;
+      this.shadow(req, resp, d, t, ctx).finally(() => {
+        this.shadowsInflight--;
+      });
+    }
+  }
+
+  private async shadow(primary: InferRequest, resp: InferResponse, d: Decision, t: Target, parent: PipelineContext): Promise<void> {
+    const req = new InferRequest(t.model, t.version, primary.inputs, primary.protocol, performance.now());
+    req.id = primary.id;
+    req.shadow = true;
+    req.outputs = primary.outputs;
+    const ctx = new PipelineContext(parent.span);
+    ctx.shadow = true;
+    ctx.route = d.route;
+    ctx.policy = d.policy;
+    ctx.target = t.key;
+    const tracing = this.monitoring.tracing;
+    const span = tracing.startSpan(parent.span, 'shadow_call', { 'switchyard.target': t.key });
+    let target: LoadedVersion | null = null;
+    try {
+      target = this.repository.resolve(t.model, t.version);
+      const items = validateRequest(req, target.signature, target.maxBatchSize, `shadow target "${t.key}"`);
+      const out = await target.scheduler.enqueue(req, items);
+      this.router.recordShadow(d, t, { kind: 'compared', primary: resp.outputs, shadow: out.outputs });
+      this.monitoring.requestDone(req, target, out, null, ctx);
+      tracing.endSpan(span);
+    } catch (e) {
+      const err = toGatewayError(e);
+      this.router.recordShadow(d, t, { kind: err.code === 'SY_ERR_QUEUE_FULL' ? 'dropped' : 'failed' });
+      this.monitoring.requestDone(req, target, null, err, ctx);
+      tracing.endSpan(span, err.message);
     }
   }
 
@@ -192,8 +302,13 @@ export class Gateway {
     }
     const result: FeedbackResult = { id, label: null, reward: null };
     if (f.label !== undefined) result.label = await this.monitoring.label(id, f.label);
+    if (f.reward !== undefined) result.reward = await this.router.feedback(id, f.reward);
     if ((result.label === null || result.label === 'unmatched') && (result.reward === null || result.reward === 'unknown')) {
-      throw new GatewayError('SY_ERR_NOT_FOUND', `no prediction is known for request id "${id.slice(0, 128)}" (unknown, or older than the evaluation window); send feedback for ids of recent responses`);
+      if (f.label === undefined) throw feedbackUnknown(id);
+      throw new GatewayError(
+        'SY_ERR_NOT_FOUND',
+        `no prediction is known for request id "${id.slice(0, 128)}" (unknown, or older than the evaluation window${f.reward === undefined ? '' : ', or not served by a bandit or canary route'}); send feedback for ids of recent responses`,
+      );
     }
     return result;
   }
@@ -272,7 +387,7 @@ export class Gateway {
     this.draining = true;
     await this.repository.close();
     // after the last request finished: flushes every buffered request log record
-    await Promise.all([this.monitoring.close(), this.features.close()]);
+    await Promise.all([this.monitoring.close(), this.features.close(), this.router.close()]);
     unsubscribe(BATCH_COMPLETE_CHANNEL, this.onBatch);
     unsubscribe(MODEL_LOAD_CHANNEL, this.onModelState);
     this.metrics.close();

@@ -41,6 +41,9 @@ export async function startServer(config: ServerConfig, log: Logger, options: Pi
       throw e;
     }
   }
+  if (config.admin_token === null) {
+    log.warn('no admin token set: the admin API (routes, model load/unload) answers loopback clients only; set SWITCHYARD_ADMIN_TOKEN to manage the gateway remotely');
+  }
   log.info('switchyard listening', {
     http: `${config.http.host}:${httpPort}`,
     grpc: grpc === null ? 'disabled' : `${config.grpc.host}:${grpcPort}`,

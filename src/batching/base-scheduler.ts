@@ -90,7 +90,8 @@ export abstract class QueuedScheduler implements Scheduler {
     const refused = this.admit(req, items);
     if (refused !== null) return Promise.reject(refused);
     const now = performance.now();
-    const p = new Pending(req, items, this.levelOf(req.priority), now, req.timeoutUs > 0 ? req.timeoutUs : this.defaultTimeoutUs);
+    const level = req.shadow ? this.levels - 1 : this.levelOf(req.priority);
+    const p = new Pending(req, items, level, now, req.timeoutUs > 0 ? req.timeoutUs : this.defaultTimeoutUs);
     const promise = new Promise<InferResponse>((resolve, reject) => {
       p.resolve = resolve;
       p.reject = reject;

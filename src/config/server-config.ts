@@ -15,6 +15,7 @@ import { applyEnvOverrides } from './env-overrides.js';
 import { ConfigError, configIssue, type ConfigIssue } from './errors.js';
 import { deepFreeze, isPlainObject, mergeUnder } from './merge.js';
 import { featureConfigIssues, normaliseFeatureConfig } from './feature-schema.js';
+import { routeConfigIssues } from './route-schema.js';
 import { monitoringConfigIssues, normaliseMonitoringConfig } from './monitoring-schema.js';
 import { schemaIssues } from './schema-issues.js';
 import { ServerConfigSchema, type ServerConfig } from './server-schema.js';
@@ -82,7 +83,7 @@ export function validateServerConfig(
   origins: ReadonlyMap<string, string> = new Map(),
 ): ServerConfig {
   const sourceOf = (key: string) => origins.get(key) ?? sourceName;
-  const issues = [...schemaIssues(checkServerConfig, value, sourceOf), ...crossKeyIssues(value, sourceOf), ...monitoringConfigIssues(value, sourceOf), ...featureConfigIssues(value, sourceOf)];
+  const issues = [...schemaIssues(checkServerConfig, value, sourceOf), ...crossKeyIssues(value, sourceOf), ...monitoringConfigIssues(value, sourceOf), ...featureConfigIssues(value, sourceOf), ...routeConfigIssues(value, sourceOf)];
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze(structuredClone(value) as Static<typeof ServerConfigSchema>);
 }

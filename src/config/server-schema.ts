@@ -99,6 +99,17 @@ export const WebSocketSchema = Type.Object(
   { additionalProperties: false, description: 'WebSocket streaming on the HTTP port (/v2/stream)' },
 );
 
+export const ShadowSchema = Type.Object(
+  {
+    max_inflight: Type.Integer({
+      minimum: 0,
+      default: 64,
+      description: 'shadow copies (a route\'s mirrored traffic) running at once; beyond it new copies are dropped and counted, never queued behind client requests',
+    }),
+  },
+  { additionalProperties: false, description: 'mirrored (shadow) traffic of routes' },
+);
+
 export const RedisSchema = Type.Object(
   {
     url: Type.Union([Type.String({ pattern: '^rediss?://\\S+$' }), Type.Null()], {
@@ -146,6 +157,7 @@ export const ServerConfigSchema = Type.Object(
     }),
     model_defaults: PartialModelConfigSchema,
     routes: RoutesConfigSchema,
+    shadow: ShadowSchema,
     ...MonitoringConfigProperties,
     ...FeatureConfigProperties,
   },
@@ -161,6 +173,7 @@ export const ServerConfigFileSchema = Type.Partial(
     redis: orNull(Type.Partial(RedisSchema, { additionalProperties: false })),
     model_defaults: orNull(PartialModelConfigSchema),
     routes: RoutesSchema,
+    shadow: orNull(Type.Partial(ShadowSchema, { additionalProperties: false })),
     ...MonitoringConfigFileProperties,
     ...FeatureConfigFileProperties,
   }),

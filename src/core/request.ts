@@ -49,6 +49,13 @@ export class InferRequest {
   /** performance.now() when the transport received the request */
   receivedAt: number;
   cancelled: boolean;
+  /**
+   * Request headers a route reads (sticky key, x-switchyard-target), lower-case names; the
+   * transports copy only those (Gateway.routingHeaders()), and only for routes. null = none.
+   */
+  headers: Record<string, string> | null;
+  /** a shadow copy: runs at the lowest priority level, and is never answered to a client */
+  shadow: boolean;
   /** the caller's W3C trace context header (`traceparent`), or null */
   traceparent: string | null;
   /**
@@ -73,6 +80,8 @@ export class InferRequest {
     this.binaryOutputs = false;
     this.receivedAt = receivedAt;
     this.cancelled = false;
+    this.headers = null;
+    this.shadow = false;
     this.traceparent = null;
     this.trace = null;
     this.onCancel = null;

@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BATCH_COMPLETE_CHANNEL, BATCH_DISPATCH_CHANNEL } from '../batching/index.js';
 import { FeatureMetrics } from './feature-metrics.js';
+import { RouteMetrics } from './route-metrics.js';
 
 /** Latency buckets in seconds, from 100 µs to 10 s. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -79,6 +80,7 @@ export class Metrics {
   private readonly batches: Counter<'model' | 'version' | 'reason'>;
   private readonly unsubscribers: (() => void)[] = [];
   private readonly features: FeatureMetrics;
+  private readonly routes: RouteMetrics;
   private streamView: (() => StreamView) | null = null;
 
   constructor(served: () => readonly ServedModelView[]) {
@@ -90,6 +92,7 @@ export class Metrics {
       this.registry.removeSingleMetric(`switchyard_nodejs_${name}`);
     }
     this.features = new FeatureMetrics(this.registry);
+    this.routes = new RouteMetrics(this.registry);
     this.requests = new Counter({
       name: 'switchyard_requests_total',
       help: 'Inference requests by model, version, protocol and outcome (success or error code)',
@@ -218,6 +221,7 @@ export class Metrics {
 
   close(): void {
     this.features.close();
+    this.routes.close();
     for (const u of this.unsubscribers) u();
     this.registry.clear();
   }

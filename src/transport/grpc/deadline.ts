@@ -23,8 +23,19 @@ function metadataValue(metadata: Metadata, key: string): string {
  * What a call carries for the pipeline besides the message: its deadline and the W3C
  * `traceparent` of the caller's trace, when it sent one.
  */
-export function applyCallContext(req: InferRequest, call: Pick<ServerUnaryCall<unknown, unknown>, 'getDeadline' | 'metadata'>): void {
+export function applyCallContext(req: InferRequest, call: Pick<ServerUnaryCall<unknown, unknown>, 'getDeadline' | 'metadata'>, routing: RoutingHeaders): void {
   applyDeadline(req, call);
   const traceparent = metadataValue(call.metadata, 'traceparent');
   if (traceparent !== '') req.traceparent = traceparent;
+  if (!routing.isRoute(req.modelName)) return;
+  for (const name of routing.routingHeaders()) {
+    const v = metadataValue(call.metadata, name);
+    if (v !== '') (req.headers ??= {})[name] = v;
+  }
+}
+
+/** What the gateway says about routes: which names are routes, which headers they read. */
+export interface RoutingHeaders {
+  isRoute(name: string): boolean;
+  routingHeaders(): readonly string[];
 }

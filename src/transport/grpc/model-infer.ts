@@ -23,7 +23,7 @@ export function modelInferHandler(g: Gateway): handleUnaryCall<ModelInferRequest
       callback(statusOf(e, log, 'ModelInfer'));
       return;
     }
-    applyCallContext(req, call);
+    applyCallContext(req, call, g);
     call.once('cancelled', () => req.cancel());
     g.infer(req).then(
       (resp) => {

@@ -68,7 +68,7 @@ export class StreamInferSession {
       this.write(errorReply(toGatewayError(e).message, m.id, m.modelName, m.modelVersion));
       return;
     }
-    applyCallContext(req, this.call);
+    applyCallContext(req, this.call, this.gateway);
     this.inflight.add(req);
     if (this.inflight.size >= this.maxInflight) this.pause();
     this.gateway.infer(req).then(

@@ -3,6 +3,8 @@ import { toGatewayError, type GatewayError } from '../../core/errors.js';
 
 const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
+  204: '204 No Content',
+  409: '409 Conflict',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',

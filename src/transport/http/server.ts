@@ -10,6 +10,7 @@ import { Exchange } from './reply.js';
 import { uws } from './uws.js';
 import { checkAdminAccess } from '../admin-auth.js';
 import { registerStream, type StreamDoor } from '../ws/index.js';
+import { registerRouteAdmin } from './route-admin.js';
 
 const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'parameters'];
 
@@ -130,6 +131,7 @@ export class HttpServer {
     });
 
     post('/v2/feedback', (ex, req) => this.feedback(ex, req));
+    registerRouteAdmin(app, g);
 
     get('/metrics', (ex) => {
       g.metrics.text().then(
@@ -171,11 +173,13 @@ export class HttpServer {
     const headerLength = parseHeaderLength(req.getHeader('inference-header-content-length'));
     const requestId = req.getHeader('x-request-id');
     const traceparent = req.getHeader('traceparent');
+    const headers = this.gateway.isRoute(model) ? routingHeaders(req, this.gateway.routingHeaders()) : null;
     readBody(ex, req.getHeader('content-length'), this.bodyLimit, (body) => {
       let r: InferRequest;
       try {
         r = decodeInferRequest(body, headerLength, model, version, receivedAt);
         if (traceparent !== '') r.traceparent = traceparent;
+        r.headers = headers;
       } catch (e) {
         ex.error(e, requestId);
         return;
@@ -218,13 +222,14 @@ export class HttpServer {
           return;
         }
         const out = encodeInferResponse(resp, r);
+        const headers: [string, string][] = [['x-request-id', resp.id]];
+        // a route's response names the target that served it
+        if (resp.parameters !== null && resp.parameters.route !== undefined) headers.push(['x-switchyard-target', `${resp.modelName}:${resp.modelVersion}`]);
         if (out.headerLength === null) {
-          ex.send(200, 'application/json', out.body, [['x-request-id', resp.id]]);
+          ex.send(200, 'application/json', out.body, headers);
         } else {
-          ex.send(200, 'application/octet-stream', out.body, [
-            ['inference-header-content-length', String(out.headerLength)],
-            ['x-request-id', resp.id],
-          ]);
+          headers.push(['inference-header-content-length', String(out.headerLength)]);
+          ex.send(200, 'application/octet-stream', out.body, headers);
         }
       },
       (e: unknown) => {
@@ -316,4 +321,14 @@ function parseJsonBody(body: Buffer, what: string): unknown {
 
 function idOf(item: unknown): unknown {
   return item !== null && typeof item === 'object' && 'id' in item ? (item as { id: unknown }).id : null;
+}
+
+/** The routing headers (sticky key, x-switchyard-target) the request carries, or null. */
+function routingHeaders(req: HttpRequest, names: readonly string[]): Record<string, string> | null {
+  let out: Record<string, string> | null = null;
+  for (const name of names) {
+    const v = req.getHeader(name);
+    if (v !== '') (out ??= {})[name] = v;
+  }
+  return out;
 }
