@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError, loadServerConfig, type ServerConfig } from './config/index.js';
 import { doctor, formatDoctor } from './doctor.js';
 import { loadFeatures } from './features/index.js';
+import { addRoutesCommand } from './routes-cli.js';
 import { startServer } from './serve.js';
 import { SERVER_VERSION } from './protocol/index.js';
 import { SampleFileError, createLogger, writeReferenceFile } from './telemetry/index.js';
@@ -62,6 +63,7 @@ export function main(argv: string[]): void {
       const r = await doctor();
       process.stdout.write(opts.json === true ? JSON.stringify(r, null, 2) + '\n' : formatDoctor(r));
     });
+  addRoutesCommand(program);
   const features = program.command('features').description('online feature store tools');
   features
     .command('load')

@@ -148,3 +148,40 @@ describe('switchyard features load', () => {
     expect(r.stderr).toMatch(/--redis/);
   });
 });
+
+describe('switchyard routes', () => {
+  it('lists, sets, re-weights and audits routes of a running gateway through the admin API', async () => {
+    const { startTestServer } = await import('../helpers/server.js');
+    const t = await startTestServer({ admin_token: 'tok' });
+    const cli = (...args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'routes', ...args, '--url', t.url], { cwd: ROOT, env: cleanEnv({ SWITCHYARD_ADMIN_TOKEN: 'tok' }) });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('exit', (status) => resolve({ status, stdout, stderr }));
+      });
+    try {
+      const spec = join(dir, 'ab.yaml');
+      writeFileSync(spec, 'policy: weighted\ntargets:\n  - { model: tabular, version: "1", weight: 90 }\n  - { model: tabular, version: "2", weight: 10 }\n');
+      const set = await cli('set', 'ab', '--file', spec);
+      expect(set.status, set.stderr).toBe(0);
+      expect((await cli('list')).stdout).toMatch(/ab\s+weighted\s+tabular:1 90 \/ tabular:2 10/);
+      const weights = await cli('set-weights', 'ab', 'tabular:1=0', 'tabular:2=100');
+      expect(weights.status, weights.stderr).toBe(0);
+      expect((await cli('list')).stdout).toMatch(/tabular:1 0 \/ tabular:2 100/);
+      const bad = await cli('set-weights', 'ab', 'tabular:1=0', 'tabular:2=0');
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/400/);
+      expect((await cli('set-weights', 'ab', 'tabular=5')).stderr).toMatch(/expected model:version=weight/);
+      const audit = await cli('audit', '--limit', '5');
+      expect(audit.stdout).toMatch(/"actor": "cli:/);
+      const unreachable = spawnSync(process.execPath, [BIN, 'routes', 'list', '--url', 'http://127.0.0.1:9'], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8' });
+      expect(unreachable.status).toBe(1);
+      expect(unreachable.stderr).toMatch(/cannot reach the gateway/);
+    } finally {
+      await t.stop();
+    }
+  });
+});
