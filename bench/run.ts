@@ -12,6 +12,10 @@
  *   grpc                 switchyard gRPC ModelInfer, raw_input_contents, batching on
  *   grpc-stream          switchyard gRPC ModelStreamInfer on one stream, batching on
  *   ws                   switchyard WebSocket /v2/stream, JSON text frames on one socket, batching on
+ *   monitoring-off       batching-on without request log, label join and drift (batching-on has them)
+ *   shadow-on/-off       REST through a route to v1, with and without every request mirrored to v2
+ *   features-redis       REST sending a customer id; x is read from a fresh redis-server each request
+ *   features-direct      the same server, the request sends x itself
  *
  * Runs go in rounds: each round starts every case's server afresh, measures each
  * concurrency (warm-up, then measured run) and stops it; the median over rounds is reported.
@@ -29,6 +33,9 @@ import { OptionsError, parseOptions, type BenchOptions } from './lib/options.js'
 import { ceilingRatios, ceilingTable, checkAims, compare, comparisonAims, comparisonTable, type Comparison, markdown, ratios, ratiosTable, resultsTable, summarize, type BenchReport, type CaseInfo, type RunRecord } from './lib/report.js';
 import { ensureBuilt, prepareRepository, startSwitchyard } from './lib/switchyard.js';
 import { measureWs } from './lib/ws-load.js';
+import { redisFeatureReads, startRedis } from './lib/redis.js';
+import { loadServerConfig } from '../src/config/index.js';
+import { loadFeatures } from '../src/features/index.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL = 'tabular';
@@ -55,6 +62,11 @@ interface Started {
   /** host:port of the gRPC door ('' when the server has none) */
   grpcAddress: string;
   facts: Record<string, string>;
+  /** REST and WebSocket: the model (or route) called and the JSON body; default tabular and BODY */
+  model?: string;
+  body?: string;
+  /** a Redis the server reads: its commands per request are counted over each run */
+  redisUrl?: string;
   /** switchyard exposes /metrics with batching series; the ceiling does not */
   hasMetrics: boolean;
   stop(): Promise<void>;
@@ -106,6 +118,26 @@ const CASES: readonly CaseDef[] = [
     start: () => switchyard('on', { request_log: { sinks: [] }, evaluation: { enabled: false }, drift: { enabled: false } }),
   },
   {
+    info: { id: 'shadow-on', title: 'switchyard route, 100% shadow', ceiling: 'ceiling', description: 'REST through a route serving tabular v1 with every request mirrored to v2 (lowest priority, after the answer)' },
+    door: 'rest',
+    start: () => switchyard('on', { routes: { mirrored: { ...MIRRORED, shadow: [{ model: MODEL, version: '2', percent: 100 }] } } }, { model: 'mirrored' }),
+  },
+  {
+    info: { id: 'shadow-off', title: 'switchyard route, no shadow', ceiling: 'ceiling', description: 'the same route without shadow traffic' },
+    door: 'rest',
+    start: () => switchyard('on', { routes: { mirrored: MIRRORED } }, { model: 'mirrored' }),
+  },
+  {
+    info: { id: 'features-redis', title: 'switchyard, features from Redis', ceiling: 'ceiling', description: 'REST with a customer id; x (16 FP32) read from Redis on every request (no local cache)' },
+    door: 'rest',
+    start: () => featuresCase(),
+  },
+  {
+    info: { id: 'features-direct', title: 'switchyard, features sent', ceiling: 'ceiling', description: 'the same model and config, the request sends x itself (no lookup)' },
+    door: 'rest',
+    start: () => featuresCase(BODY),
+  },
+  {
     info: { id: 'grpc', title: 'switchyard gRPC unary', ceiling: 'grpc-ceiling', description: `switchyard gRPC ModelInfer (raw_input_contents) on ${MODEL}, batching on, one channel` },
     door: 'grpc',
     start: () => switchyard('on'),
@@ -123,7 +155,42 @@ const CASES: readonly CaseDef[] = [
 ];
 
 /** Features measured as the same load with the feature on and off. */
-const COMPARISONS: readonly Comparison[] = [{ title: 'monitoring (request log, label join, drift)', with: 'batching-on', without: 'monitoring-off', aim: 0.9 }];
+const COMPARISONS: readonly Comparison[] = [
+  { title: 'monitoring (request log, label join, drift)', with: 'batching-on', without: 'monitoring-off', aim: 0.9 },
+  { title: 'shadow (100% mirrored to v2)', with: 'shadow-on', without: 'shadow-off' },
+  { title: 'features from Redis (by customer id)', with: 'features-redis', without: 'features-direct' },
+];
+
+/** A route serving tabular v1 (the shadow cases add their mirror). */
+const MIRRORED = { policy: 'weighted', targets: [{ model: MODEL, version: '1', weight: 100 }] };
+
+/**
+ * switchyard with the example customer view reading a fresh redis-server loaded with the
+ * example customers; `body` null = requests send a customer id, else that body.
+ */
+async function featuresCase(body: string | null = null): Promise<Started> {
+  const redis = await startRedis();
+  try {
+    const example = loadServerConfig(path.join(REPO_ROOT, 'examples', 'switchyard.yaml'), {});
+    const view = { ...example.features.views.customer, ttl_ms: 0 };
+    await loadFeatures({ view: 'customer', views: { customer: view }, file: path.join(REPO_ROOT, 'examples', 'features', 'customer.jsonl'), redisUrl: redis.url });
+    const s = await switchyard(
+      'on',
+      { redis: { url: redis.url }, features: { views: { customer: view } }, models: { [MODEL]: { features: { input: 'x', views: ['customer'] } } } },
+      { body: body ?? JSON.stringify({ inputs: [{ name: 'customer_id', datatype: 'BYTES', shape: [1], data: ['c42'] }] }), redisUrl: redis.url },
+    );
+    return {
+      ...s,
+      async stop() {
+        await s.stop();
+        await redis.stop();
+      },
+    };
+  } catch (e) {
+    await redis.stop();
+    throw e;
+  }
+}
 
 async function grpcEcho(): Promise<Started> {
   const s = await startGrpcEcho(REPO_ROOT);
@@ -131,10 +198,16 @@ async function grpcEcho(): Promise<Started> {
 }
 
 /** Warm-up and one measured run of `c`'s door at `connections` requests in flight. */
-function load(c: CaseDef, server: Started, settings: LoadSettings, probe: (() => Promise<BatchSnapshot>) | null): Promise<Measured<BatchSnapshot>> {
+interface Probe {
+  batches: BatchSnapshot | null;
+  /** commands the server's Redis has processed */
+  redis: number | null;
+}
+
+function load(c: CaseDef, server: Started, settings: LoadSettings, probe: () => Promise<Probe>): Promise<Measured<Probe>> {
   switch (c.door) {
     case 'rest':
-      return measure({ url: `${server.baseUrl}/v2/models/${MODEL}/infer`, body: BODY, headers: HEADERS }, settings, probe);
+      return measure({ url: `${server.baseUrl}/v2/models/${server.model ?? MODEL}/infer`, body: server.body ?? BODY, headers: HEADERS }, settings, probe);
     case 'grpc':
     case 'grpc-stream':
       return measureGrpc(
@@ -147,10 +220,10 @@ function load(c: CaseDef, server: Started, settings: LoadSettings, probe: (() =>
   }
 }
 
-async function switchyard(mode: 'on' | 'off', config: Record<string, unknown> = {}): Promise<Started> {
+async function switchyard(mode: 'on' | 'off', config: Record<string, unknown> = {}, load: Pick<Started, 'model' | 'body' | 'redisUrl'> = {}): Promise<Started> {
   const repository = prepareRepository(EXAMPLE_REPOSITORY, MODEL, mode);
   const s = await startSwitchyard({ repoRoot: REPO_ROOT, repository, name: `switchyard (batching ${mode})`, config });
-  return { baseUrl: s.baseUrl, grpcAddress: s.grpcAddress, facts: s.server.facts, hasMetrics: true, stop: () => s.stop() };
+  return { baseUrl: s.baseUrl, grpcAddress: s.grpcAddress, facts: s.server.facts, hasMetrics: true, ...load, stop: () => s.stop() };
 }
 
 /** One request before measuring: a server that does not answer 200 with outputs stops the bench. */
@@ -206,12 +279,18 @@ async function main(): Promise<void> {
       const server = await c.start();
       if (!facts.has(c.info.id)) facts.set(c.info.id, server.facts);
       try {
-        if (server.baseUrl !== '') await checkServer(c.info.id, { url: `${server.baseUrl}/v2/models/${MODEL}/infer`, body: BODY, headers: HEADERS });
+        if (server.baseUrl !== '') await checkServer(c.info.id, { url: `${server.baseUrl}/v2/models/${server.model ?? MODEL}/infer`, body: server.body ?? BODY, headers: HEADERS });
         for (const connections of options.concurrency) {
           const probe = server.hasMetrics ? () => scrapeBatches(server.baseUrl, MODEL) : null;
-          const { result, before, after } = await load(c, server, { connections, duration: options.duration, warmup: options.warmup }, probe);
-          const batching = before !== null && after !== null ? batchWindow(before, after) : null;
-          const record: RunRecord = { ...result, round, batching };
+          const redisUrl = server.redisUrl;
+          const { result, before, after } = await load(c, server, { connections, duration: options.duration, warmup: options.warmup }, async () => ({
+            batches: probe === null ? null : await probe(),
+            redis: redisUrl === undefined ? null : await redisFeatureReads(redisUrl),
+          }));
+          const batching = before?.batches != null && after?.batches != null ? batchWindow(before.batches, after.batches) : null;
+          const answered = result.ok2xx + result.non2xx;
+          const redisCalls = before?.redis != null && after?.redis != null && answered > 0 ? (after.redis - before.redis) / answered : null;
+          const record: RunRecord = { ...result, round, batching, redisCommandsPerRequest: redisCalls };
           const key = `${c.info.id}@${connections}`;
           runs.set(key, [...(runs.get(key) ?? []), record]);
           const batch = batching?.meanBatchSize != null ? `, mean batch ${batching.meanBatchSize.toFixed(1)}` : '';

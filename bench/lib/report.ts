@@ -14,13 +14,15 @@ export interface RunRecord extends LoadResult {
   round: number;
   /** batching over the measured window; null for servers without switchyard's metrics */
   batching: BatchWindow | null;
+  /** Redis HMGET calls (feature reads) per request over the run (features cases), else null */
+  redisCommandsPerRequest: number | null;
 }
 
 export interface CellSummary {
   caseId: string;
   connections: number;
   runs: RunRecord[];
-  median: { reqPerSec: number; p50Ms: number; p99Ms: number; meanBatchSize: number | null };
+  median: { reqPerSec: number; p50Ms: number; p99Ms: number; meanBatchSize: number | null; redisCommandsPerRequest: number | null };
   /** over all measured runs */
   totals: { ok2xx: number; errors: number; timeouts: number; non2xx: number; batches: number; reasons: Record<string, number> };
 }
@@ -114,6 +116,7 @@ export function summarize(caseId: string, connections: number, runs: RunRecord[]
       p50Ms: median(runs.map((r) => r.latencyMs.p50)),
       p99Ms: median(runs.map((r) => r.latencyMs.p99)),
       meanBatchSize: Number.isFinite(medianSize) ? medianSize : null,
+      redisCommandsPerRequest: runs.some((r) => r.redisCommandsPerRequest !== null) ? median(runs.map((r) => r.redisCommandsPerRequest ?? NaN).filter(Number.isFinite)) : null,
     },
     totals: {
       ok2xx: sum(runs.map((r) => r.ok2xx)),
@@ -251,11 +254,12 @@ export function resultsTable(report: BenchReport): string {
     `${c.totals.errors} / ${c.totals.non2xx}`,
     c.median.meanBatchSize === null ? '—' : c.median.meanBatchSize.toFixed(1),
     fmtReasons(c.totals.reasons),
+    c.median.redisCommandsPerRequest === null ? '—' : c.median.redisCommandsPerRequest.toFixed(2),
   ]);
   return table(
-    ['case', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors / non-2xx', 'mean batch', 'dispatch reasons'],
+    ['case', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors / non-2xx', 'mean batch', 'dispatch reasons', 'Redis HMGET/req'],
     rows,
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
   );
 }
 
