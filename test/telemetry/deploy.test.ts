@@ -58,6 +58,12 @@ describe('deploy/', () => {
         'switchyard_online_accuracy',
         'switchyard_drift_psi',
         'switchyard_request_log_dropped_total',
+        'switchyard_route_requests_total',
+        'switchyard_route_shadow_argmax_total',
+        'switchyard_route_canary_state',
+        'switchyard_feature_lookup_duration_seconds',
+        'switchyard_feature_cache_hits_total',
+        'switchyard_feature_defaults_total',
       ]),
     );
     expect(queried.filter((n) => !names.has(n))).toEqual([]);
