@@ -6,7 +6,9 @@ import { GatewayError, InferRequest, deadlineExceeded, newRequestId, toGatewayEr
 import { BATCH_COMPLETE_CHANNEL, type BatchCompleteEvent } from './batching/index.js';
 import { MODEL_LOAD_CHANNEL, ModelRepository, type LoadedVersion } from './repository/index.js';
 import { FeatureService } from './features/index.js';
-import { createRouteStore, feedbackUnknown, Router, type Decision, type RouteRequest, type Target } from './routing/index.js';
+import { PipelineContext } from './pipeline-context.js';
+import { createRouteStore, feedbackUnknown, Router, type Decision, type RouteRequest } from './routing/index.js';
+import { ShadowMirror } from './shadow-mirror.js';
 import { tritonModelConfig, type ModelConfigJson } from './protocol/index.js';
 import {
   InferenceStatistics,
@@ -18,7 +20,6 @@ import {
   type MonitoringOptions,
   type Logger,
   type ModelStatisticsJson,
-  type RequestContext,
   type RequestEnd,
   type RequestSpan,
   type ServedModelView,
@@ -26,35 +27,6 @@ import {
 
 const requestEnd = channel(REQUEST_END_CHANNEL);
 
-/**
- * What the pipeline decided for one request, beyond the request and its response: handed
- * to the request log, the trace and the response parameters. One per request, every field
- * assigned here (stable shape).
- */
-class PipelineContext implements RequestContext {
-  span: RequestSpan | null;
-  route: string | null;
-  policy: string | null;
-  target: string | null;
-  canaryStep: number | null;
-  banditArm: string | null;
-  shadow: boolean;
-  featuresUs: number;
-  /** null when no feature lookup ran */
-  featuresDefaulted: number | null;
-
-  constructor(span: RequestSpan | null) {
-    this.span = span;
-    this.route = null;
-    this.policy = null;
-    this.target = null;
-    this.canaryStep = null;
-    this.banditArm = null;
-    this.shadow = false;
-    this.featuresUs = 0;
-    this.featuresDefaulted = null;
-  }
-}
 
 /** What feedback did: per kind, its outcome (null when that kind was not sent). */
 export interface FeedbackResult {
@@ -85,8 +57,8 @@ export class Gateway {
   features!: FeatureService;
   /** routes (virtual models) and their policies */
   router!: Router;
-  /** shadow copies running now; beyond config.shadow.max_inflight new ones are dropped (counted) */
-  private shadowsInflight = 0;
+  /** runs the shadow copies of routed requests */
+  private shadows!: ShadowMirror;
   private readonly stats = new InferenceStatistics();
   /** set once stop() begins: new requests are refused with 503 */
   draining = false;
@@ -136,6 +108,7 @@ export class Gateway {
         versions: (m) => repo.index(true).filter((e) => e.name === m).map((e) => e.version),
       },
     });
+    g.shadows = new ShadowMirror({ repository: repo, router: g.router, monitoring: g.monitoring, maxInflight: c.shadow.max_inflight, draining: () => g.draining });
     return g;
   }
 
@@ -185,15 +158,14 @@ export class Gateway {
       if (decision !== null) {
         (resp.parameters ??= {}).route = decision.route;
         this.router.record(decision, { ok: true, latencyUs: (performance.now() - req.receivedAt) * 1000 });
-        if (decision.shadows.length > 0) this.mirror(req, resp, decision, ctx);
+        if (decision.shadows.length > 0) this.shadows.mirror(req, resp, decision, ctx);
       }
       this.finish(req, target, resp, null, ctx);
       return resp;
     } catch (e) {
       const err = toGatewayError(e);
       if (err.code === 'SY_ERR_INTERNAL') this.log.error('internal error', { requestId: req.id, model: req.modelName, err: e });
-      // a client that went away says nothing about the target's health
-      if (decision !== null && err.code !== 'SY_ERR_CANCELLED') this.router.record(decision, { ok: false, latencyUs: (performance.now() - req.receivedAt) * 1000 });
+      if (decision !== null && againstTarget(err)) this.router.record(decision, { ok: false, latencyUs: (performance.now() - req.receivedAt) * 1000 });
       this.finish(req, target, null, err, ctx);
       throw err;
     }
@@ -233,51 +205,7 @@ export class Gateway {
     return d;
   }
 
-  /**
-   * Sends a copy of a served request to each shadow target of its route: lowest priority,
-   * never awaited, bounded (shadow.max_inflight); each copy is logged (shadow: true) and its
-   * outputs compared with the primary's.
-   */
-  private mirror(req: InferRequest, resp: InferResponse, d: Decision, ctx: PipelineContext): void {
-    for (const t of d.shadows) {
-      if (this.shadowsInflight >= this.config.shadow.max_inflight || this.draining) {
-        this.router.recordShadow(d, t, { kind: 'dropped' });
-        continue;
-      }
-      this.shadowsInflight++;
-      this.shadow(req, resp, d, t, ctx).finally(() => {
-        this.shadowsInflight--;
-      });
-    }
-  }
 
-  private async shadow(primary: InferRequest, resp: InferResponse, d: Decision, t: Target, parent: PipelineContext): Promise<void> {
-    const req = new InferRequest(t.model, t.version, primary.inputs, primary.protocol, performance.now());
-    req.id = primary.id;
-    req.shadow = true;
-    req.outputs = primary.outputs;
-    const ctx = new PipelineContext(parent.span);
-    ctx.shadow = true;
-    ctx.route = d.route;
-    ctx.policy = d.policy;
-    ctx.target = t.key;
-    const tracing = this.monitoring.tracing;
-    const span = tracing.startSpan(parent.span, 'shadow_call', { 'switchyard.target': t.key });
-    let target: LoadedVersion | null = null;
-    try {
-      target = this.repository.resolve(t.model, t.version);
-      const items = validateRequest(req, target.signature, target.maxBatchSize, `shadow target "${t.key}"`);
-      const out = await target.scheduler.enqueue(req, items);
-      this.router.recordShadow(d, t, { kind: 'compared', primary: resp.outputs, shadow: out.outputs });
-      this.monitoring.requestDone(req, target, out, null, ctx);
-      tracing.endSpan(span);
-    } catch (e) {
-      const err = toGatewayError(e);
-      this.router.recordShadow(d, t, { kind: err.code === 'SY_ERR_QUEUE_FULL' ? 'dropped' : 'failed' });
-      this.monitoring.requestDone(req, target, null, err, ctx);
-      tracing.endSpan(span, err.message);
-    }
-  }
 
   /**
    * Feedback on one earlier request (POST /v2/feedback): `{"id", "label"}` joins a ground
@@ -399,4 +327,13 @@ function hasInput(req: InferRequest, name: string): boolean {
   const inputs = req.inputs;
   for (let i = 0; i < inputs.length; i++) if (inputs[i].name === name) return true;
   return false;
+}
+
+/**
+ * Whether a failed routed request counts against the target's health (canary error rate,
+ * per-target errors): server-side failures, overload, and inputs the target's signature
+ * refused do; a client that went away or sent a malformed request says nothing about it.
+ */
+function againstTarget(err: GatewayError): boolean {
+  return err.httpStatus >= 500 || err.code === 'SY_ERR_QUEUE_FULL' || err.code === 'SY_ERR_INVALID_INPUT' || err.code === 'SY_ERR_BATCH_TOO_LARGE';
 }
