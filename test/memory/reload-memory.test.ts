@@ -56,8 +56,17 @@ const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 500));
 const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
 
 it('keeps RSS within one model instance of the start after 50 reloads', async () => {
-  // warm up: the allocator and V8 settle over the first reloads
-  for (let i = 0; i < 20; i++) expect(await admin('/v2/repository/models/heavy/load')).toBe(200);
+  // warm up: the allocator and V8 settle over the first reloads, sooner on some runs than on
+  // others; reload in blocks of 10 until a block moves RSS by less than 8 MiB (at most 8 blocks)
+  let last = rss();
+  for (let block = 0; block < 8; block++) {
+    for (let i = 0; i < 10; i++) expect(await admin('/v2/repository/models/heavy/load')).toBe(200);
+    await settle();
+    const now = rss();
+    const moved = Math.abs(now - last);
+    last = now;
+    if (block >= 1 && moved < 8 * 1048576) break;
+  }
   expect(await admin('/v2/repository/models/heavy_copy/unload')).toBe(200);
   await settle();
   // what one loaded instance of the model (worker thread + ONNX Runtime session) costs
@@ -83,7 +92,7 @@ it('keeps RSS within one model instance of the start after 50 reloads', async ()
     body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 512], data: new Array(512).fill(0.5) }] }),
   });
   expect(infer.status).toBe(200);
-}, 180_000);
+}, 300_000);
 
 function slope(ys: number[]): number {
   const n = ys.length;
