@@ -3,6 +3,7 @@ import { ConfigError, loadServerConfig, type ServerConfig } from './config/index
 import { doctor, formatDoctor } from './doctor.js';
 import { loadFeatures } from './features/index.js';
 import { addRoutesCommand } from './routes-cli.js';
+import { addBenchCommand } from './bench-cli.js';
 import { startServer } from './serve.js';
 import { SERVER_VERSION } from './protocol/index.js';
 import { SampleFileError, createLogger, writeReferenceFile } from './telemetry/index.js';
@@ -64,6 +65,7 @@ export function main(argv: string[]): void {
       process.stdout.write(opts.json === true ? JSON.stringify(r, null, 2) + '\n' : formatDoctor(r));
     });
   addRoutesCommand(program);
+  addBenchCommand(program);
   const features = program.command('features').description('online feature store tools');
   features
     .command('load')
