@@ -47,22 +47,34 @@ export function tabularModel(seed: number): Uint8Array {
 }
 
 export const HEAVY_WIDTH = 512;
-export const HEAVY_LAYERS = 6;
+/**
+ * 48 layers: a row costs ~0.3 ms of CPU time at the best batch size, several times what the
+ * gateway spends on a request, so the model is compute-bound behind a gateway (with 6 layers a
+ * row cost less than its HTTP request did).
+ */
+export const HEAVY_LAYERS = 48;
+/**
+ * Distinct weight matrices: layer k uses W_(k mod 6). Constant folding keeps every
+ * intermediate of the weight subgraphs in ORT's arena, ~12 MiB per weight: 48 distinct
+ * weights made a session hold ~600 MiB, 6 hold what the 6-layer model did.
+ */
+export const HEAVY_WEIGHTS = 6;
 /** Multiplier and prime modulus of the in-graph weight hash (those of the MINSTD generator). */
 const HASH_A = 48271;
 const HASH_P = 2147483647;
 
 /**
- * Compute-heavy model: y = relu(W6 · … relu(W1 · x)), x and y FP32 [batch,512].
+ * Compute-heavy model: y = relu(W_(47 mod 6) · … relu(W_0 · x)), x and y FP32 [batch,512].
  *
- * The 512×512 weights are not stored: each is computed in the graph from scalar constants,
+ * The six 512×512 weights are not stored: each is computed in the graph from scalar constants,
  *   i = Range(k·512², (k+1)·512²) (INT64), u = (A·i² mod P) / P − 0.5, W_k = Reshape(s·u, [512,512])
  * with exact int64 arithmetic (A·i² < 2^57), so the weights are the same on every platform.
  * ONNX Runtime constant-folds these subgraphs when it creates the session, so a run costs
- * only the six MatMuls. u is uniform on [-0.5,0.5) (variance 1/12); s = sqrt(24/512) gives
+ * only the 48 MatMuls. u is uniform on [-0.5,0.5) (variance 1/12); s = sqrt(24/512) gives
  * W the He variance 2/512, which keeps the activations' scale roughly constant through ReLUs.
  */
-export function heavyModel(): Uint8Array {
+/** `layers` other than HEAVY_LAYERS: a lighter or deeper variant (tests). */
+export function heavyModel(layers = HEAVY_LAYERS): Uint8Array {
   const n = HEAVY_WIDTH;
   const count = n * n;
   const scale = Math.sqrt(24 / n);
@@ -77,7 +89,7 @@ export function heavyModel(): Uint8Array {
   ];
   const nodes = [];
   let prev = 'x';
-  for (let k = 0; k < HEAVY_LAYERS; k++) {
+  for (let k = 0; k < Math.min(HEAVY_WEIGHTS, layers); k++) {
     const p = `w${k}_`;
     initializers.push(int64Tensor(`${p}start`, [], [k * count]), int64Tensor(`${p}limit`, [], [(k + 1) * count]));
     nodes.push(
@@ -91,13 +103,15 @@ export function heavyModel(): Uint8Array {
       node('Mul', [`${p}u`, 'scale'], [`${p}flat`]),
       node('Reshape', [`${p}flat`, 'w_shape'], [`w${k}`]),
     );
-    const out = k === HEAVY_LAYERS - 1 ? 'y' : `a${k}`;
-    nodes.push(node('MatMul', [prev, `w${k}`], [`${out}_mm`]), node('Relu', [`${out}_mm`], [out]));
+  }
+  for (let k = 0; k < layers; k++) {
+    const out = k === layers - 1 ? 'y' : `a${k}`;
+    nodes.push(node('MatMul', [prev, `w${k % HEAVY_WEIGHTS}`], [`${out}_mm`]), node('Relu', [`${out}_mm`], [out]));
     prev = out;
   }
   return encodeModel({
     name: 'heavy',
-    docString: `${HEAVY_LAYERS} layers of MatMul(${n}x${n})+Relu; weights computed in-graph and constant-folded by the runtime`,
+    docString: `${layers} layers of MatMul(${n}x${n})+Relu cycling over ${HEAVY_WEIGHTS} weights computed in-graph and constant-folded by the runtime`,
     inputs: [valueInfo('x', ELEM.FLOAT, ['batch', n])],
     outputs: [valueInfo('y', ELEM.FLOAT, ['batch', n])],
     initializers,

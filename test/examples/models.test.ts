@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRepository, generateModels } from '../../examples/generate-models.js';
+import { HEAVY_LAYERS, HEAVY_WEIGHTS } from '../../examples/lib/models.js';
 import { decodeGraph, decodeModel, floatValues } from '../../examples/lib/onnx-builder.js';
 
 const REPO = fileURLToPath(new URL('../../examples/models/', import.meta.url));
@@ -197,7 +198,7 @@ describe('heavy model', () => {
     for (const t of graph.initializers.values()) {
       expect(t.dims.reduce((a, d) => a * d, 1), t.name).toBeLessThanOrEqual(2);
     }
-    expect(graph.opTypes.filter((op) => op === 'MatMul')).toHaveLength(6);
+    expect(graph.opTypes.filter((op) => op === 'MatMul')).toHaveLength(HEAVY_LAYERS);
   });
 
   it('runs batches of 1 and 64 with bounded activations', async () => {
@@ -220,7 +221,7 @@ describe('heavy model', () => {
     }
   });
 
-  it('is constant-folded by ONNX Runtime into six 512x512 weights equal to the documented hash', async () => {
+  it(`is constant-folded by ONNX Runtime into ${HEAVY_WEIGHTS} 512x512 weights equal to the documented hash, used by ${HEAVY_LAYERS} layers`, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'switchyard-heavy-'));
     try {
       const optimized = join(dir, 'heavy.optimized.onnx');
@@ -230,8 +231,8 @@ describe('heavy model', () => {
       });
       await s.release();
       const graph = decodeGraph(await readFile(optimized));
-      expect(graph.opTypes).toEqual(Array.from({ length: 6 }, () => ['MatMul', 'Relu']).flat());
-      for (let k = 0; k < 6; k++) {
+      expect(graph.opTypes).toEqual(Array.from({ length: HEAVY_LAYERS }, () => ['MatMul', 'Relu']).flat());
+      for (let k = 0; k < HEAVY_WEIGHTS; k++) {
         const t = graph.initializers.get(`w${k}`)!;
         expect(t.dims).toEqual([512, 512]);
         expect(Buffer.from(t.raw).equals(Buffer.from(heavyWeight(k).buffer)), `w${k}`).toBe(true);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { heavyModel } from '../../examples/lib/models.js';
 import { EXAMPLE_MODELS } from '../helpers/server.js';
 
 const BIN = fileURLToPath(new URL('../../bin/switchyard.js', import.meta.url));
@@ -19,8 +20,13 @@ let url: string;
  */
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'switchyard-rss-'));
-  cpSync(join(EXAMPLE_MODELS, 'heavy'), join(dir, 'models', 'heavy'), { recursive: true });
-  cpSync(join(EXAMPLE_MODELS, 'heavy'), join(dir, 'models', 'heavy_copy'), { recursive: true });
+  // heavy with 6 layers (its weights, one sixth of the MatMuls): each reload's ORT
+  // allocations are what move RSS between samples, and the 48-layer example's prepacked
+  // weights made single blocks wander by ±30 MiB
+  for (const name of ['heavy', 'heavy_copy']) {
+    cpSync(join(EXAMPLE_MODELS, 'heavy'), join(dir, 'models', name), { recursive: true });
+    writeFileSync(join(dir, 'models', name, '1', 'model.onnx'), heavyModel(6));
+  }
   writeFileSync(join(dir, 'switchyard.yaml'), 'http: { host: 127.0.0.1, port: 0 }\nmodel_repository: ./models\nlog_level: info\n');
   const env: NodeJS.ProcessEnv = { ...process.env, MALLOC_ARENA_MAX: '1' };
   for (const k of Object.keys(env)) if (k.startsWith('SWITCHYARD_')) delete env[k];
