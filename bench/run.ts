@@ -1,17 +1,22 @@
 /**
- * `npm run bench`: inference on the example `tabular` model through every door of switchyard
- * (REST JSON, gRPC unary, gRPC stream, WebSocket) against ceilings taken in the same run, so
- * that the ratios compare numbers measured side by side.
+ * `npm run bench`: inference through every door of switchyard (REST JSON, REST binary, gRPC
+ * unary, gRPC stream, WebSocket) against ceilings and a peer taken in the same run, so that
+ * the ratios compare numbers measured side by side.
  *
  * Cases (each server in its own child process, the load generators in this one):
+ *   raw-ort              compute ceiling: onnxruntime-node in process on `heavy`, batch sizes 1…64 back to back
  *   ceiling              bench/servers/hello-uws.ts: reads the body, answers fixed JSON
  *   grpc-ceiling         bench/servers/grpc-echo.ts: @grpc/grpc-js, decodes ModelInfer, fixed answer
  *   grpc-stream-ceiling  the same server over ModelStreamInfer
+ *   peer                 bench/servers/peer-http.ts: node:http + onnxruntime-node, one session.run per request
  *   batching-on          switchyard REST JSON, the example repository as it is (dynamic batching up to 64)
  *   batching-off         switchyard REST JSON with tabular's `max_batch_size: 0`
+ *   rest-binary          switchyard REST with Triton's binary tensor extension, batching on
  *   grpc                 switchyard gRPC ModelInfer, raw_input_contents, batching on
  *   grpc-stream          switchyard gRPC ModelStreamInfer on one stream, batching on
  *   ws                   switchyard WebSocket /v2/stream, JSON text frames on one socket, batching on
+ *   heavy                switchyard REST binary on the compute-bound `heavy` model (512 FP32 per row)
+ *   heavy-peer           the peer on `heavy`, REST binary
  *   monitoring-off       batching-on without request log, label join and drift (batching-on has them)
  *   shadow-on/-off       REST through a route to v1, with and without every request mirrored to v2
  *   features-redis       REST sending a customer id; x is read from a fresh redis-server each request
@@ -24,46 +29,69 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCeiling, startGrpcEcho } from './lib/ceiling.js';
-import { measureGrpc } from './lib/grpc-load.js';
+import { runRawOrt, startCeiling, startGrpcEcho, startPeer } from './lib/ceiling.js';
+import { drive } from './lib/drive.js';
 import { measure, type LoadSettings, type LoadTarget, type Measured } from './lib/load.js';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { batchWindow, scrapeBatches, type BatchSnapshot } from './lib/metrics.js';
 import { OptionsError, parseOptions, type BenchOptions } from './lib/options.js';
-import { ceilingRatios, ceilingTable, checkAims, compare, comparisonAims, comparisonTable, type Comparison, markdown, ratios, ratiosTable, resultsTable, summarize, type BenchReport, type CaseInfo, type RunRecord } from './lib/report.js';
+import {
+  ceilingRatios,
+  ceilingTable,
+  checkAims,
+  compare,
+  comparisonAims,
+  comparisonTable,
+  computeAims,
+  computeSummary,
+  computeTable,
+  type Comparison,
+  type ComputeRound,
+  markdown,
+  ratios,
+  ratiosTable,
+  resultsTable,
+  summarize,
+  type BenchReport,
+  type CaseInfo,
+  type RunRecord,
+} from './lib/report.js';
 import { ensureBuilt, prepareRepository, startSwitchyard } from './lib/switchyard.js';
-import { measureWs } from './lib/ws-load.js';
 import { redisFeatureReads, startRedis } from './lib/redis.js';
 import { loadServerConfig } from '../src/config/index.js';
 import { loadFeatures } from '../src/features/index.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL = 'tabular';
+const HEAVY = 'heavy';
 const EXAMPLE_REPOSITORY = path.join(REPO_ROOT, 'examples', 'models');
 
 /** One row of 16 features; fixed so that every case and run sends the same bytes. */
 const ROW = [0.42, -1.3, 0.07, 2.5, -0.61, 1.18, 0.0, -2.2, 0.93, 0.33, -0.05, 1.77, -1.02, 0.5, 0.26, -0.88];
-const BODY = JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, ROW.length], data: ROW }] });
+/** One row of heavy's 512 inputs, fixed as well. */
+const HEAVY_ROW = Array.from({ length: 512 }, (_, i) => Math.round(Math.sin(i * 0.37) * 1000) / 1000);
 const HEADERS = { 'content-type': 'application/json' };
-/** The same row for gRPC, in raw_input_contents (little-endian FP32), as Triton's clients send it. */
-const GRPC_REQUEST = {
-  modelName: MODEL,
-  inputs: [{ name: 'x', datatype: 'FP32', shape: [1n, BigInt(ROW.length)] }],
-  rawInputContents: [new Uint8Array(Float32Array.from(ROW).buffer)],
-};
-/** The same row as a WebSocket text frame (the load generator adds each message's id). */
-const WS_REQUEST = JSON.stringify({ model_name: MODEL, inputs: [{ name: 'x', datatype: 'FP32', shape: [1, ROW.length], data: ROW }] });
+const jsonBody = (row: readonly number[]): string => JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, row.length], data: row }] });
+const BODY = jsonBody(ROW);
+/** raw-ort: batch sizes tried (heavy batches up to 64 in switchyard) and seconds measured at each */
+const RAW_ORT_BATCHES = [1, 8, 16, 32, 64];
 
-/** How a case's load reaches its server. */
-type Door = 'rest' | 'grpc' | 'grpc-stream' | 'ws';
+/**
+ * How a case's load reaches its server: `rest` is autocannon with a JSON body; the others are
+ * `switchyard bench`'s generators (src/loadgen, through lib/drive.ts).
+ */
+type Door = 'rest' | 'rest-binary' | 'grpc' | 'grpc-stream' | 'ws';
 
 interface Started {
   baseUrl: string;
   /** host:port of the gRPC door ('' when the server has none) */
   grpcAddress: string;
   facts: Record<string, string>;
-  /** REST and WebSocket: the model (or route) called and the JSON body; default tabular and BODY */
+  /** the model (or route) called; default tabular */
   model?: string;
+  /** the FP32 row sent as input `x`; default ROW */
+  row?: readonly number[];
+  /** REST JSON: the body, when it is not the row (e.g. a customer id); default jsonBody(row) */
   body?: string;
   /** a Redis the server reads: its commands per request are counted over each run */
   redisUrl?: string;
@@ -77,6 +105,9 @@ interface CaseDef {
   door: Door;
   start(): Promise<Started>;
 }
+
+/** The compute ceiling is not a server under load: it has its own case id and runs first in each round. */
+const RAW_ORT = 'raw-ort';
 
 const CASES: readonly CaseDef[] = [
   {
@@ -98,6 +129,19 @@ const CASES: readonly CaseDef[] = [
     start: () => grpcEcho(),
   },
   {
+    info: {
+      id: 'peer',
+      title: 'peer (node:http + ORT per request)',
+      ceiling: 'ceiling',
+      description: `what a Node user would write instead: node:http, one onnxruntime-node session with ORT's defaults, session.run() once per request on ${MODEL}, no batching`,
+    },
+    door: 'rest',
+    async start() {
+      const s = await startPeer(REPO_ROOT, path.join(EXAMPLE_REPOSITORY, MODEL, '1', 'model.onnx'));
+      return { baseUrl: `http://127.0.0.1:${s.port}`, grpcAddress: '', facts: s.facts, hasMetrics: false, stop: () => s.stop() };
+    },
+  },
+  {
     info: { id: 'batching-on', title: 'switchyard REST, batching on', ceiling: 'ceiling', description: `switchyard REST JSON infer on ${MODEL}, its example config (dynamic batching)` },
     door: 'rest',
     start: () => switchyard('on'),
@@ -106,6 +150,11 @@ const CASES: readonly CaseDef[] = [
     info: { id: 'batching-off', title: 'switchyard REST, batching off', ceiling: 'ceiling', description: `switchyard REST JSON infer on ${MODEL} with max_batch_size: 0 (one request per model run)` },
     door: 'rest',
     start: () => switchyard('off'),
+  },
+  {
+    info: { id: 'rest-binary', title: 'switchyard REST binary', ceiling: 'ceiling', description: `switchyard REST with Triton's binary tensor extension (input and outputs as raw bytes) on ${MODEL}, batching on` },
+    door: 'rest-binary',
+    start: () => switchyard('on'),
   },
   {
     info: {
@@ -152,14 +201,44 @@ const CASES: readonly CaseDef[] = [
     door: 'ws',
     start: () => switchyard('on'),
   },
+  {
+    info: {
+      id: 'heavy',
+      title: 'switchyard REST binary, heavy model',
+      ceiling: null,
+      description: `switchyard REST binary on ${HEAVY} (one row of 512 FP32 per request, six 512×512 MatMul+Relu), dynamic batching up to 64: compared with raw-ort's best rows/s`,
+    },
+    door: 'rest-binary',
+    start: () => switchyard('on', {}, { model: HEAVY, row: HEAVY_ROW }),
+  },
+  {
+    info: {
+      id: 'heavy-peer',
+      title: 'peer, heavy model',
+      ceiling: null,
+      description: `the per-request peer (node:http + onnxruntime-node, one session.run per request) on ${HEAVY}, REST binary`,
+    },
+    door: 'rest-binary',
+    async start() {
+      const s = await startPeer(REPO_ROOT, path.join(EXAMPLE_REPOSITORY, HEAVY, '1', 'model.onnx'));
+      return { baseUrl: `http://127.0.0.1:${s.port}`, grpcAddress: '', facts: s.facts, model: HEAVY, row: HEAVY_ROW, hasMetrics: false, stop: () => s.stop() };
+    },
+  },
 ];
+
+const CASE_IDS = [RAW_ORT, ...CASES.map((c) => c.info.id)];
 
 /** Features measured as the same load with the feature on and off. */
 const COMPARISONS: readonly Comparison[] = [
+  { title: 'switchyard REST vs the per-request peer', with: 'batching-on', without: 'peer', aim: 5, aimLowerP99: true },
+  { title: 'heavy model: switchyard vs the per-request peer', with: 'heavy', without: 'heavy-peer' },
   { title: 'monitoring (request log, label join, drift)', with: 'batching-on', without: 'monitoring-off', aim: 0.9 },
   { title: 'shadow (100% mirrored to v2)', with: 'shadow-on', without: 'shadow-off' },
   { title: 'features from Redis (by customer id)', with: 'features-redis', without: 'features-direct' },
 ];
+
+/** switchyard on the heavy model ÷ raw ORT's best rows/s at concurrency 256. */
+const COMPUTE_AIM = { caseId: 'heavy', aim: 0.8 };
 
 /** A route serving tabular v1 (the shadow cases add their mirror). */
 const MIRRORED = { policy: 'weighted', targets: [{ model: MODEL, version: '1', weight: 100 }] };
@@ -197,30 +276,27 @@ async function grpcEcho(): Promise<Started> {
   return { baseUrl: '', grpcAddress: `127.0.0.1:${s.port}`, facts: s.facts, hasMetrics: false, stop: () => s.stop() };
 }
 
-/** Warm-up and one measured run of `c`'s door at `connections` requests in flight. */
+/** What a probe reads before and after each measured run. */
 interface Probe {
   batches: BatchSnapshot | null;
   /** commands the server's Redis has processed */
   redis: number | null;
 }
 
+/** The model a server's batching series are read for: the route's target for routes. */
+const metricsModel = (server: Started): string => (server.model === HEAVY ? HEAVY : MODEL);
+
 function load(c: CaseDef, server: Started, settings: LoadSettings, probe: () => Promise<Probe>): Promise<Measured<Probe>> {
-  switch (c.door) {
-    case 'rest':
-      return measure({ url: `${server.baseUrl}/v2/models/${server.model ?? MODEL}/infer`, body: server.body ?? BODY, headers: HEADERS }, settings, probe);
-    case 'grpc':
-    case 'grpc-stream':
-      return measureGrpc(
-        { address: server.grpcAddress, mode: c.door === 'grpc' ? 'unary' : 'stream', request: GRPC_REQUEST },
-        { concurrency: settings.connections, duration: settings.duration, warmup: settings.warmup },
-        probe,
-      );
-    case 'ws':
-      return measureWs({ url: `${server.baseUrl.replace(/^http/, 'ws')}/v2/stream`, request: WS_REQUEST, tensors: null }, settings, probe);
+  const model = server.model ?? MODEL;
+  const row = server.row ?? ROW;
+  if (c.door === 'rest') {
+    return measure({ url: `${server.baseUrl}/v2/models/${model}/infer`, body: server.body ?? jsonBody(row), headers: HEADERS }, settings, probe);
   }
+  const protocol = c.door === 'rest-binary' ? 'http-binary' : c.door;
+  return drive({ protocol, url: server.baseUrl, grpcAddress: server.grpcAddress, model, input: { name: 'x', row } }, settings, probe);
 }
 
-async function switchyard(mode: 'on' | 'off', config: Record<string, unknown> = {}, load: Pick<Started, 'model' | 'body' | 'redisUrl'> = {}): Promise<Started> {
+async function switchyard(mode: 'on' | 'off', config: Record<string, unknown> = {}, load: Pick<Started, 'model' | 'row' | 'body' | 'redisUrl'> = {}): Promise<Started> {
   const repository = prepareRepository(EXAMPLE_REPOSITORY, MODEL, mode);
   const s = await startSwitchyard({ repoRoot: REPO_ROOT, repository, name: `switchyard (batching ${mode})`, config });
   return { baseUrl: s.baseUrl, grpcAddress: s.grpcAddress, facts: s.server.facts, hasMetrics: true, ...load, stop: () => s.stop() };
@@ -253,7 +329,7 @@ function localDate(d: Date): string {
 async function main(): Promise<void> {
   let options: BenchOptions;
   try {
-    options = parseOptions(process.argv.slice(2), process.env, CASES.map((c) => c.info.id), path.join(REPO_ROOT, 'bench', 'results'));
+    options = parseOptions(process.argv.slice(2), process.env, CASE_IDS, path.join(REPO_ROOT, 'bench', 'results'));
   } catch (e) {
     if (e instanceof OptionsError) {
       process.stderr.write(`${e.message}\n`);
@@ -264,24 +340,34 @@ async function main(): Promise<void> {
   const started = new Date();
   const machine = describeMachine(REPO_ROOT);
   log(`machine: ${machineLine(machine)}`);
-  const needsSwitchyard = options.cases.some((c) => !c.endsWith('ceiling'));
+  const needsSwitchyard = options.cases.some((c) => !c.endsWith('ceiling') && !c.includes('peer') && c !== RAW_ORT);
   const build = needsSwitchyard ? ensureBuilt(REPO_ROOT) : 'not needed';
   log(`build: ${build}`);
   const cases = CASES.filter((c) => options.cases.includes(c.info.id));
+  const withRawOrt = options.cases.includes(RAW_ORT);
+  const rawOrtSeconds = Math.max(1, Math.round(options.duration / 2));
   const perCell = cases.length * options.concurrency.length;
-  const seconds = options.runs * perCell * (options.duration + options.warmup);
+  const seconds = options.runs * (perCell * (options.duration + options.warmup) + (withRawOrt ? RAW_ORT_BATCHES.length * (rawOrtSeconds + 1) : 0));
   log(`plan: ${options.runs} round(s) × ${cases.length} case(s) × concurrency ${options.concurrency.join(',')}: ${options.warmup} s warm-up + ${options.duration} s each, about ${Math.ceil(seconds / 60)} min`);
 
   const runs = new Map<string, RunRecord[]>();
   const facts = new Map<string, Record<string, string>>();
+  const computeRounds: ComputeRound[] = [];
   for (let round = 1; round <= options.runs; round++) {
+    if (withRawOrt) {
+      const raw = await runRawOrt(REPO_ROOT, { model: path.join(EXAMPLE_REPOSITORY, HEAVY, '1', 'model.onnx'), input: 'x', width: HEAVY_ROW.length, batches: RAW_ORT_BATCHES, seconds: rawOrtSeconds });
+      facts.set(RAW_ORT, { ort: raw.ort, threads: raw.threads });
+      computeRounds.push({ round, results: raw.results });
+      const best = raw.results.reduce((a, b) => (b.rowsPerSec > a.rowsPerSec ? b : a));
+      log(`[round ${round}/${options.runs}] ${RAW_ORT} ${HEAVY}: ${raw.results.map((r) => `batch ${r.batch} ${Math.round(r.rowsPerSec)} rows/s`).join(', ')}; best batch ${best.batch}`);
+    }
     for (const c of cases) {
       const server = await c.start();
       if (!facts.has(c.info.id)) facts.set(c.info.id, server.facts);
       try {
-        if (server.baseUrl !== '') await checkServer(c.info.id, { url: `${server.baseUrl}/v2/models/${server.model ?? MODEL}/infer`, body: server.body ?? BODY, headers: HEADERS });
+        if (server.baseUrl !== '' && c.door === 'rest') await checkServer(c.info.id, { url: `${server.baseUrl}/v2/models/${server.model ?? MODEL}/infer`, body: server.body ?? jsonBody(server.row ?? ROW), headers: HEADERS });
         for (const connections of options.concurrency) {
-          const probe = server.hasMetrics ? () => scrapeBatches(server.baseUrl, MODEL) : null;
+          const probe = server.hasMetrics ? () => scrapeBatches(server.baseUrl, metricsModel(server)) : null;
           const redisUrl = server.redisUrl;
           const { result, before, after } = await load(c, server, { connections, duration: options.duration, warmup: options.warmup }, async () => ({
             batches: probe === null ? null : await probe(),
@@ -310,6 +396,14 @@ async function main(): Promise<void> {
   const ratioRows = ratios(cells, options.concurrency, 'batching-on', 'batching-off', 'ceiling');
   const vsCeiling = ceilingRatios(cells, cases.map((c) => c.info));
   const compareRows = compare(cells, COMPARISONS);
+  const compute = withRawOrt ? computeSummary(RAW_ORT, HEAVY, computeRounds, cells, COMPUTE_AIM.caseId) : null;
+  const rawOrtInfo: CaseInfo = {
+    id: RAW_ORT,
+    title: `raw ORT in process (${HEAVY})`,
+    ceiling: null,
+    description: `onnxruntime-node in process on ${HEAVY}, ORT's default session options, session.run() back to back at batch sizes ${RAW_ORT_BATCHES.join(', ')}: the compute ceiling`,
+    facts: facts.get(RAW_ORT) ?? {},
+  };
   const args = process.argv.slice(2);
   const report: BenchReport = {
     startedAt: started.toISOString(),
@@ -318,12 +412,13 @@ async function main(): Promise<void> {
     machine,
     options: { ...options, out: path.relative(REPO_ROOT, options.out) || '.' },
     build,
-    cases: cases.map((c) => ({ ...c.info, facts: facts.get(c.info.id) ?? {} })),
+    cases: [...(withRawOrt ? [rawOrtInfo] : []), ...cases.map((c) => ({ ...c.info, facts: facts.get(c.info.id) ?? {} }))],
     cells,
     ratios: ratioRows,
     ceilingRatios: vsCeiling,
     comparisons: compareRows,
-    aims: [...checkAims(ratioRows), ...comparisonAims(compareRows, COMPARISONS)],
+    compute,
+    aims: [...checkAims(ratioRows), ...comparisonAims(compareRows, COMPARISONS), ...(compute === null ? [] : computeAims(compute, COMPUTE_AIM.aim))],
   };
 
   log('');
@@ -332,11 +427,15 @@ async function main(): Promise<void> {
   log(ratiosTable(report));
   log('');
   log(ceilingTable(report));
+  if (report.compute !== null) {
+    log('');
+    log(computeTable(report));
+  }
   if (report.comparisons.length > 0) {
     log('');
     log(comparisonTable(report));
   }
-  for (const a of report.aims) log(`aim: ${a.description}: ${a.value.toFixed(2)} (≥ ${a.target}) ${a.met ? 'met' : 'NOT met'}`);
+  for (const a of report.aims) log(`aim: ${a.description}: ${a.value.toFixed(2)} (${a.target < 1 ? '≥' : a.strict ? '>' : '≥'} ${a.target}) ${a.met ? 'met' : 'NOT met'}`);
 
   mkdirSync(options.out, { recursive: true });
   const stem = path.join(options.out, `${localDate(started)}${options.quick ? '.quick' : ''}`);

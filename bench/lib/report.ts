@@ -60,6 +60,8 @@ export interface Comparison {
   without: string;
   /** the least `with ÷ without` req/s at concurrency 256 the feature should keep, if any */
   aim?: number;
+  /** also aim for `with`'s p99 below `without`'s at concurrency 256 */
+  aimLowerP99?: boolean;
 }
 
 export interface ComparisonRow {
@@ -87,6 +89,8 @@ export interface BenchReport {
   ratios: RatioRow[];
   ceilingRatios: CeilingRatio[];
   comparisons: ComparisonRow[];
+  /** the compute ceiling (raw ORT in process) and the case compared with it; null when not run */
+  compute: ComputeSummary | null;
   aims: AimCheck[];
 }
 
@@ -94,7 +98,34 @@ export interface AimCheck {
   description: string;
   value: number;
   target: number;
+  /** met only when value > target (else value ≥ target) */
+  strict?: boolean;
   met: boolean;
+}
+
+/** One batch size of one raw-ORT round. */
+export interface ComputeResult {
+  batch: number;
+  runs: number;
+  rowsPerSec: number;
+  msPerRun: number;
+}
+
+export interface ComputeRound {
+  round: number;
+  results: ComputeResult[];
+}
+
+export interface ComputeSummary {
+  caseId: string;
+  model: string;
+  rounds: ComputeRound[];
+  /** median rows/s and ms per run over the rounds, per batch size */
+  median: { batch: number; rowsPerSec: number; msPerRun: number }[];
+  /** the batch size with the highest median rows/s */
+  best: { batch: number; rowsPerSec: number };
+  /** the case served through switchyard on the same model, req/s (one row each) ÷ best rows/s */
+  against: { caseId: string; ratios: { connections: number; reqPerSec: number; ratio: number }[] };
 }
 
 export function summarize(caseId: string, connections: number, runs: RunRecord[]): CellSummary {
@@ -184,8 +215,40 @@ export function comparisonAims(rows: readonly ComparisonRow[], comparisons: read
     const row = rows.find((r) => r.title === c.title && r.connections === 256);
     if (c.aim === undefined || row === undefined || !Number.isFinite(row.ratio)) continue;
     out.push({ description: `${c.title}: req/s with ÷ without at concurrency 256`, value: row.ratio, target: c.aim, met: row.ratio >= c.aim });
+    if (c.aimLowerP99 === true) {
+      const p99 = ratio(row.withoutP99Ms, row.withP99Ms);
+      if (Number.isFinite(p99)) out.push({ description: `${c.title}: p99 without ÷ p99 with at concurrency 256 (above 1: lower p99 with)`, value: p99, target: 1, strict: true, met: p99 > 1 });
+    }
   }
   return out;
+}
+
+/** Medians over the raw-ORT rounds, the best batch size, and `caseId`'s req/s against it. */
+export function computeSummary(rawId: string, model: string, rounds: readonly ComputeRound[], cells: readonly CellSummary[], caseId: string): ComputeSummary {
+  const batches = [...new Set(rounds.flatMap((r) => r.results.map((x) => x.batch)))].sort((a, b) => a - b);
+  const med = batches.map((batch) => {
+    const at = rounds.map((r) => r.results.find((x) => x.batch === batch)).filter((x): x is ComputeResult => x !== undefined);
+    return { batch, rowsPerSec: median(at.map((x) => x.rowsPerSec)), msPerRun: median(at.map((x) => x.msPerRun)) };
+  });
+  const best = med.reduce((a, b) => (b.rowsPerSec > a.rowsPerSec ? b : a), { batch: 0, rowsPerSec: NaN, msPerRun: NaN });
+  const ratios = cells
+    .filter((c) => c.caseId === caseId)
+    .map((c) => ({ connections: c.connections, reqPerSec: c.median.reqPerSec, ratio: ratio(c.median.reqPerSec, best.rowsPerSec) }));
+  return { caseId: rawId, model, rounds: [...rounds], median: med, best: { batch: best.batch, rowsPerSec: best.rowsPerSec }, against: { caseId, ratios } };
+}
+
+/** switchyard on the compute model at concurrency 256 ÷ raw ORT's best, against `aim`. */
+export function computeAims(compute: ComputeSummary, aim: number): AimCheck[] {
+  const row = compute.against.ratios.find((r) => r.connections === 256);
+  if (row === undefined || !Number.isFinite(row.ratio)) return [];
+  return [
+    {
+      description: `${compute.against.caseId} at concurrency 256 vs raw in-process ORT on ${compute.model} at its best batch size (${compute.best.batch})`,
+      value: row.ratio,
+      target: aim,
+      met: row.ratio >= aim,
+    },
+  ];
 }
 
 export function comparisonTable(report: BenchReport): string {
@@ -283,12 +346,22 @@ export function ceilingTable(report: BenchReport): string {
   return table(['case', 'ceiling', ...concurrency.map((n) => `÷ ceiling at ${n}`)], rows, ['l', 'l', ...concurrency.map(() => 'r' as const)]);
 }
 
+/** Raw ORT rows/s per batch size, then the switchyard case's req/s as a share of the best. */
+export function computeTable(report: BenchReport): string {
+  const c = report.compute;
+  if (c === null) return '';
+  const title = (id: string): string => report.cases.find((x) => x.id === id)?.title ?? id;
+  const rows = c.median.map((m) => [`${title(c.caseId)}, batch ${m.batch}${m.batch === c.best.batch ? ' (best)' : ''}`, '—', fmtInt(m.rowsPerSec), fmtMs(m.msPerRun), '—']);
+  for (const r of c.against.ratios) rows.push([title(c.against.caseId), String(r.connections), fmtInt(r.reqPerSec), '—', fmtPct(r.ratio)]);
+  return table(['compute', 'concurrency', 'rows/s', 'ms per run', '÷ raw ORT best'], rows, ['l', 'r', 'r', 'r', 'r']);
+}
+
 function aimsText(report: BenchReport): string {
   if (report.aims.length === 0) return '';
   const lines = report.aims.map((a) => {
     const value = a.target < 1 ? fmtPct(a.value) : fmtRatio(a.value);
     const target = a.target < 1 ? fmtPct(a.target) : fmtRatio(a.target);
-    return `- ${a.description}: ${value} (aim ≥ ${target}) — ${a.met ? 'met' : 'not met'}`;
+    return `- ${a.description}: ${value} (aim ${a.strict === true ? '>' : '≥'} ${target}) — ${a.met ? 'met' : 'not met'}`;
   });
   return `Reference aims:\n\n${lines.join('\n')}\n`;
 }
@@ -307,13 +380,15 @@ export function markdown(report: BenchReport): string {
     '',
     `Command: \`${report.command}\` (${optionsLine(report.options)}; ${uws})`,
     '',
-    'Load: generated in the bench process, closed loop (concurrency = requests in flight), one 16-value FP32 row of `tabular` per request. REST: autocannon, one request in flight per connection, `POST /v2/models/tabular/infer` (JSON). gRPC unary: ModelInfer with raw_input_contents on one channel. gRPC stream: ModelStreamInfer, all requests on one stream. WebSocket: /v2/stream JSON text frames, all on one socket. req/s counts successful answers; latencies are of successful answers; errors and failed answers (non-2xx, gRPC status ≠ OK, error messages) are summed over all runs; mean batch and dispatch reasons come from switchyard\'s /metrics over the measured windows.',
+    'Load: generated in the bench process, closed loop (concurrency = requests in flight), one FP32 row per request (16 values of `tabular`; 512 of `heavy`). REST JSON: autocannon, one request in flight per connection, `POST /v2/models/<model>/infer`. REST binary, gRPC and WebSocket: `switchyard bench`\'s generators (src/loadgen). REST binary: Triton\'s binary tensor extension, one request in flight per connection. gRPC unary: ModelInfer with raw_input_contents on one channel. gRPC stream: ModelStreamInfer, all requests on one stream. WebSocket: /v2/stream JSON text frames, all on one socket. raw ORT: onnxruntime-node in process, session.run() back to back, no load generator running. req/s counts successful answers; latencies are of successful answers; errors and failed answers (non-2xx, gRPC status ≠ OK, error messages) are summed over all runs; mean batch and dispatch reasons come from switchyard\'s /metrics over the measured windows.',
     '',
     resultsTable(report),
     '',
     ratiosTable(report),
     '',
     ceilingTable(report),
+    '',
+    report.compute !== null ? computeTable(report) : '',
     '',
     report.comparisons.length > 0 ? comparisonTable(report) : '',
     '',
