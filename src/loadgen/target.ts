@@ -26,15 +26,20 @@ const OPEN_LOOP_MAX_INFLIGHT = 1024;
 
 /** Encodes the request for `protocol` and returns how to make drivers that send it. */
 export function driverFactory(protocol: Protocol, endpoints: Endpoints, model: string, version: string | null, content: RequestContent): DriverFactory {
-  const base = new URL(endpoints.url);
-  const prefix = base.pathname.replace(/\/+$/, '');
-  const inferPath = `${prefix}${modelPath(model, version)}/infer`;
+  // the HTTP URL is only read by the protocols that use it (a gRPC-only target has none)
+  const http = (): { base: URL; prefix: string; inferPath: string } => {
+    const base = new URL(endpoints.url);
+    const prefix = base.pathname.replace(/\/+$/, '');
+    return { base, prefix, inferPath: `${prefix}${modelPath(model, version)}/infer` };
+  };
   switch (protocol) {
     case 'http': {
+      const { base, inferPath } = http();
       const target = { origin: base.origin, path: inferPath, headers: { 'content-type': 'application/json' }, body: Buffer.from(jsonBody(content), 'utf8') };
       return (n) => new HttpDriver(target, n);
     }
     case 'http-binary': {
+      const { base, inferPath } = http();
       const { body, headerLength } = binaryBody(content);
       const target = { origin: base.origin, path: inferPath, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) }, body };
       return (n) => new HttpDriver(target, n);
@@ -48,6 +53,7 @@ export function driverFactory(protocol: Protocol, endpoints: Endpoints, model: s
       return (n) => new GrpcStreamDriver(endpoints.grpcAddress, body, n);
     }
     case 'ws': {
+      const { base, prefix } = http();
       const url = `${base.protocol === 'https:' ? 'wss' : 'ws'}://${base.host}${prefix}/v2/stream`;
       const tail = wsMessageTail(content, model, version);
       return (n) => new WsDriver(url, tail, n);
