@@ -1,6 +1,7 @@
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { RequestLogSink } from '../sink.js';
+import { LineEncoder } from './line-encoder.js';
 
 export interface FileSinkOptions {
   readonly name: string;
@@ -26,6 +27,7 @@ export class FileSink implements RequestLogSink {
   private readonly maxFiles: number;
   private handle: FileHandle | null = null;
   private size = 0;
+  private readonly encoder = new LineEncoder(true);
 
   constructor(opts: FileSinkOptions) {
     this.name = opts.name;
@@ -36,7 +38,7 @@ export class FileSink implements RequestLogSink {
 
   async write(lines: readonly string[]): Promise<number> {
     if (lines.length === 0) return 0;
-    const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+    const bytes = this.encoder.encode(lines);
     let handle = this.handle ?? (await this.open());
     if (this.size > 0 && this.size + bytes.length > this.maxBytes) handle = await this.rotate(handle);
     let offset = 0;

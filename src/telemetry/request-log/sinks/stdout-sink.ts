@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { RequestLogSink } from '../sink.js';
+import { LineEncoder } from './line-encoder.js';
 
 /**
  * JSON lines on standard output (or another stream, for tests). A write settles when the
@@ -9,6 +10,7 @@ import type { RequestLogSink } from '../sink.js';
 export class StdoutSink implements RequestLogSink {
   readonly name: string;
   private readonly stream: Writable;
+  private readonly encoder = new LineEncoder(false);
 
   constructor(name: string, stream: Writable = process.stdout) {
     this.name = name;
@@ -18,7 +20,7 @@ export class StdoutSink implements RequestLogSink {
   write(lines: readonly string[]): Promise<number> {
     if (lines.length === 0) return Promise.resolve(0);
     return new Promise((resolve, reject) => {
-      this.stream.write(`${lines.join('\n')}\n`, (err) => (err ? reject(err) : resolve(0)));
+      this.stream.write(this.encoder.encode(lines), (err) => (err ? reject(err) : resolve(0)));
     });
   }
 
