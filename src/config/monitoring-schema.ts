@@ -100,6 +100,13 @@ const requestLogProperties = {
     default: 10000,
     description: 'records each sink may hold in memory waiting to be written; when full, new records are dropped and counted',
   }),
+  flush_interval_ms: Type.Integer({
+    minimum: 0,
+    maximum: 10000,
+    default: 50,
+    description:
+      'longest a record waits before its sinks are written (a full batch of 256 goes at once); longer intervals make fewer, larger writes. 0 = write as soon as the event loop is free',
+  }),
   close_timeout_s: Type.Number({
     minimum: 0,
     default: 10,

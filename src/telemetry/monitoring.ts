@@ -80,6 +80,7 @@ export class Monitoring {
     this.requestLog = new RequestLogWriter({
       sinks: opts.sinks ?? createSinks(c.request_log.sinks, { redis, redisUrl }),
       bufferRecords: c.request_log.buffer_records,
+      flushIntervalMs: c.request_log.flush_interval_ms,
       closeTimeoutMs: c.request_log.close_timeout_s * 1000,
       log: opts.log,
       registry: opts.registry,

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileSink } from '../../src/telemetry/request-log/index.js';
+import { PassThrough } from 'node:stream';
+import { FileSink, RequestRecord, StdoutSink } from '../../src/telemetry/request-log/index.js';
 
 let dir: string;
 beforeEach(() => {
@@ -13,7 +14,38 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const line = (i: number) => JSON.stringify({ request_id: `r${String(i).padStart(4, '0')}`, pad: 'x'.repeat(40) });
 const linesOf = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
 
+/** Records with ids and errors that need escaping, and a few hundred bytes each. */
+function records(from: number, n: number): RequestRecord[] {
+  return Array.from({ length: n }, (_, k) => {
+    const r = new RequestRecord(`r${from + k}-é"\\`, 'tabular', 'rest');
+    r.error = k % 3 === 0 ? `bad "input" ☕ ${'x'.repeat(200)}` : null;
+    r.totalUs = 1234.5 + k;
+    return r;
+  });
+}
+
 describe('file sink', () => {
+  it('writes records (writeRecords) as the same JSON lines as their toLine(), over batches larger than its first buffer', async () => {
+    const file = path.join(dir, 'requests.jsonl');
+    const sink = new FileSink({ name: 'file', path: file, maxBytes: 1 << 24, maxFiles: 1 });
+    const batches = [records(0, 3), records(3, 400), records(403, 1)];
+    for (const b of batches) await sink.writeRecords(b);
+    await sink.close();
+    expect(linesOf(file)).toEqual(batches.flat().map((r) => r.toLine()));
+  });
+
+  it('stdout: writeRecords gives each batch its own bytes (the stream may keep them)', async () => {
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    const sink = new StdoutSink('stdout', stream);
+    const a = records(0, 2);
+    const b = records(2, 2);
+    await sink.writeRecords(a);
+    await sink.writeRecords(b);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe([...a, ...b].map((r) => `${r.toLine()}\n`).join(''));
+  });
+
   it('appends JSON lines, creating the folder, after what the file already held', async () => {
     const file = path.join(dir, 'logs', 'deep', 'requests.jsonl');
     const sink = new FileSink({ name: 'file', path: file, maxBytes: 1 << 20, maxFiles: 2 });

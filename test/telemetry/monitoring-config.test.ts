@@ -32,6 +32,7 @@ describe('monitoring config', () => {
       sinks: [{ type: 'file', path: path.join(dir, 'logs', 'requests.jsonl'), max_bytes: 104857600, max_files: 5 }],
       payload_sample_rate: 0,
       buffer_records: 10000,
+      flush_interval_ms: 50,
       close_timeout_s: 10,
     });
     expect(c.evaluation).toMatchObject({ enabled: true, store: 'auto', ttl_s: 86400 });

@@ -38,6 +38,25 @@ describe('RecordRing', () => {
 });
 
 describe('RequestLogWriter', () => {
+  it('with a flush interval, waits that long for a partial batch and writes a full one at once', async () => {
+    const sink = new MemorySink('a');
+    const { w } = writer([sink], { flushIntervalMs: 200, batchRecords: 100 });
+    for (let i = 0; i < 10; i++) w.write(record(i));
+    await ticks(5);
+    expect(sink.writes).toBe(0);
+    await until(() => sink.lines.length === 10, 2000, 'the partial batch after the interval');
+    expect(sink.writes).toBe(1);
+    // a full batch does not wait for the interval
+    for (let i = 10; i < 110; i++) w.write(record(i));
+    await ticks(5);
+    expect(sink.lines).toHaveLength(110);
+    expect(sink.writes).toBe(2);
+    // close() writes what is left
+    w.write(record(110));
+    await w.close();
+    expect(sink.records().map((r) => r.request_id)).toEqual(Array.from({ length: 111 }, (_, i) => `req-${i}`));
+  });
+
   it('delivers every record, in order, to every sink once close() resolves', async () => {
     const a = new MemorySink('a');
     const b = new MemorySink('b');

@@ -8,6 +8,7 @@ import {
   summariseOutput,
   summariseOutputs,
 } from '../../src/telemetry/request-log/index.js';
+import { JsonBytes } from '../../src/telemetry/request-log/json-bytes.js';
 
 describe('output summary', () => {
   it('gives argmax and score per row for a classifier-like 2-D float output', () => {
@@ -108,12 +109,12 @@ describe('request record', () => {
   });
 });
 
-describe('RequestRecord.toLine', () => {
-  it('is exactly JSON.stringify(toJSON()) for any record', async () => {
+describe('RequestRecord.toLine and writeJson', () => {
+  it('are exactly JSON.stringify(toJSON()) for any record (writeJson in UTF-8)', async () => {
     const fc = (await import('fast-check')).default;
     const text = fc.oneof(fc.string(), fc.constant('quote " back\\slash \n newline \u2028'));
     const maybe = <T>(a: import('fast-check').Arbitrary<T>) => fc.option(a, { nil: null });
-    const floats = fc.array(fc.double(), { maxLength: 4 });
+    const floats = fc.array(fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, 1e15, -1e15, 999999999999999, 1e21, 5e-7, 0.1)), { maxLength: 4 });
     fc.assert(
       fc.property(
         fc.record({
@@ -133,6 +134,7 @@ describe('RequestRecord.toLine', () => {
           score: maybe(floats),
           values: maybe(floats),
           defaulted: maybe(fc.nat()),
+          withPayload: fc.boolean(),
         }),
         (v) => {
           const r = new RequestRecord(v.id, v.model, v.protocol);
@@ -151,10 +153,17 @@ describe('RequestRecord.toLine', () => {
           const summary = summariseOutput(new Tensor('p', 'FP32', [1, 3], Float32Array.of(0.1, 0.2, 0.7)));
           r.outputs = [Object.assign(Object.create(Object.getPrototypeOf(summary) as object) as typeof summary, { ...summary, argmax: v.argmax, score: v.score, values: v.values })];
           r.featuresDefaulted = v.defaulted;
-          expect(r.toLine()).toBe(JSON.stringify(r.toJSON()));
+          if (v.withPayload) r.payload = new RecordPayload(capturePayload([new Tensor(v.id, 'FP32', [1, 2], Float32Array.of(1.5, -2))]), null);
+          // the byte form first: toLine() caches the line, which writeJson would then copy
+          const bytes = new JsonBytes(16);
+          bytes.ascii('prefix ');
+          r.writeJson(bytes);
+          const expected = JSON.stringify(r.toJSON());
+          expect(bytes.bytes().toString('utf8')).toBe(`prefix ${expected}`);
+          expect(r.toLine()).toBe(expected);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 });

@@ -40,6 +40,7 @@ export class ModelDrift {
   /** per column: values collected for a traffic reference, or null (not collecting it) */
   private readonly collected: (number[] | null)[];
   private collectedRequests = 0;
+  private stillCollecting = true;
   /** the reference.json load has finished (found, missing or invalid) */
   private fileSettled = false;
   private readonly drifting: boolean[];
@@ -96,8 +97,11 @@ export class ModelDrift {
     }
   }
 
+  /** Some column still collects its reference from traffic (cached: observe() asks per request). */
   private collecting(): boolean {
+    if (!this.stillCollecting) return false;
     for (const c of this.collected) if (c !== null) return true;
+    this.stillCollecting = false;
     return false;
   }
 

@@ -73,7 +73,8 @@ export class MemoryPredictionStore implements PredictionStore {
   private labelled: Uint8Array;
   private head = 0;
   private count = 0;
-  // the index: slot + 1 per used cell, 0 = empty; `mask` = its size − 1
+  // the index: per cell, slot + 1 (0 = empty) and the key's low 32 bits, so that probing
+  // past other keys reads only the table; `mask` = cells − 1
   private table: Int32Array;
   private mask: number;
   private entries = 0;
@@ -88,8 +89,8 @@ export class MemoryPredictionStore implements PredictionStore {
     this.target = new Int32Array(this.capacity);
     this.value = new Float64Array(this.capacity);
     this.labelled = new Uint8Array(this.capacity);
-    this.table = new Int32Array(tableSize(this.capacity));
-    this.mask = this.table.length - 1;
+    this.table = new Int32Array(2 * tableSize(this.capacity));
+    this.mask = this.table.length / 2 - 1;
   }
 
   remember(id: string, prediction: Prediction): void {
@@ -108,7 +109,7 @@ export class MemoryPredictionStore implements PredictionStore {
     else this.rows.set(slot, values);
     // a replaced id keeps its old slot until that reaches the front; the index points here now
     const cell = this.find(key);
-    if (cell >= 0) this.table[cell] = slot + 1;
+    if (cell >= 0) this.table[2 * cell] = slot + 1;
     else this.insert(key, slot + 1);
   }
 
@@ -158,10 +159,11 @@ export class MemoryPredictionStore implements PredictionStore {
   private find(key: number): number {
     const table = this.table;
     const mask = this.mask;
+    const lo = key | 0;
     for (let i = key & mask; ; i = (i + 1) & mask) {
-      const v = table[i];
+      const v = table[2 * i];
       if (v === 0) return -1;
-      if (this.keys[v - 1] === key) return i;
+      if (table[2 * i + 1] === lo && this.keys[v - 1] === key) return i;
     }
   }
 
@@ -169,8 +171,9 @@ export class MemoryPredictionStore implements PredictionStore {
     const table = this.table;
     const mask = this.mask;
     let i = key & mask;
-    while (table[i] !== 0) i = (i + 1) & mask;
-    table[i] = value;
+    while (table[2 * i] !== 0) i = (i + 1) & mask;
+    table[2 * i] = value;
+    table[2 * i + 1] = key | 0;
     this.entries++;
   }
 
@@ -178,15 +181,16 @@ export class MemoryPredictionStore implements PredictionStore {
   private remove(i: number): void {
     const table = this.table;
     const mask = this.mask;
-    table[i] = 0;
+    table[2 * i] = 0;
     this.entries--;
-    for (let j = (i + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
-      const home = this.keys[table[j] - 1] & mask;
+    for (let j = (i + 1) & mask; table[2 * j] !== 0; j = (j + 1) & mask) {
+      const home = table[2 * j + 1] & mask;
       // the entry at j may move to the hole at i unless its home lies cyclically in (i, j]
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (stays) continue;
-      table[i] = table[j];
-      table[j] = 0;
+      table[2 * i] = table[2 * j];
+      table[2 * i + 1] = table[2 * j + 1];
+      table[2 * j] = 0;
       i = j;
     }
   }
@@ -195,7 +199,7 @@ export class MemoryPredictionStore implements PredictionStore {
   private live(id: string): number {
     const cell = this.find(hash53(id));
     if (cell < 0) return -1;
-    const slot = this.table[cell] - 1;
+    const slot = this.table[2 * cell] - 1;
     if (this.expiresAt[slot] <= this.now()) {
       this.remove(cell);
       return -1;
@@ -209,7 +213,7 @@ export class MemoryPredictionStore implements PredictionStore {
       const slot = this.head;
       const cell = this.find(this.keys[slot]);
       // a replaced entry is no longer in the index: leave its successor alone
-      if (cell >= 0 && this.table[cell] === slot + 1) this.remove(cell);
+      if (cell >= 0 && this.table[2 * cell] === slot + 1) this.remove(cell);
       if (this.rows.size > 0) this.rows.delete(slot);
       this.head = (slot + 1) % this.capacity;
       this.count--;
@@ -236,7 +240,7 @@ export class MemoryPredictionStore implements PredictionStore {
       const r = this.rows.get(from);
       if (r !== undefined) rows.set(i, r);
       const cell = this.find(this.keys[from]);
-      if (cell >= 0 && this.table[cell] === from + 1) indexed.push(i);
+      if (cell >= 0 && this.table[2 * cell] === from + 1) indexed.push(i);
     }
     this.capacity = capacity;
     this.keys = keys;
@@ -246,8 +250,8 @@ export class MemoryPredictionStore implements PredictionStore {
     this.labelled = labelled;
     this.rows = rows;
     this.head = 0;
-    this.table = new Int32Array(tableSize(capacity));
-    this.mask = this.table.length - 1;
+    this.table = new Int32Array(2 * tableSize(capacity));
+    this.mask = this.table.length / 2 - 1;
     this.entries = 0;
     for (const i of indexed) this.insert(keys[i], i + 1);
   }

@@ -16,6 +16,7 @@
  *     "features_defaulted": count, "payload": null | { "inputs": [...], "outputs": [...] } }
  */
 import type { Datatype } from '../../core/index.js';
+import { constant, type JsonBytes } from './json-bytes.js';
 import type { OutputSummary, TensorPayload } from './summary.js';
 
 /** Name, datatype and shape of one tensor of a request. */
@@ -171,6 +172,78 @@ export class RequestRecord {
     return s;
   }
 
+  /**
+   * Appends the record as one line of JSON (no newline) to `w`: the same bytes as
+   * toLine() in UTF-8, built without intermediate strings. What the byte-stream sinks
+   * (file, stdout) write; the line is not cached, so call it once per sink.
+   */
+  writeJson(w: JsonBytes): void {
+    if (this.line !== null) {
+      w.json(this.line);
+      return;
+    }
+    w.raw(K.time);
+    w.ascii(isoTime(this.time));
+    w.raw(K.requestId);
+    w.string(this.id);
+    w.raw(K.traceId);
+    w.stringOrNull(this.traceId);
+    w.raw(K.protocol);
+    w.string(this.protocol);
+    if (this.route === null && this.policy === null && this.target === null && this.canaryStep === null && this.banditArm === null) {
+      // a model called directly (the usual record): the routing fields in one piece
+      w.raw(this.shadow ? K.unroutedShadow : K.unrouted);
+    } else {
+      w.raw(K.route);
+      w.stringOrNull(this.route);
+      w.raw(K.policy);
+      w.stringOrNull(this.policy);
+      w.raw(K.target);
+      w.stringOrNull(this.target);
+      w.raw(K.canaryStep);
+      w.numberOrNull(this.canaryStep);
+      w.raw(K.banditArm);
+      w.stringOrNull(this.banditArm);
+      w.raw(this.shadow ? K.shadowTrue : K.shadowFalse);
+    }
+    w.string(this.model);
+    w.raw(K.modelVersion);
+    w.stringOrNull(this.version);
+    w.raw(K.status);
+    w.string(this.status);
+    if (this.error === null) w.raw(K.noError);
+    else {
+      w.raw(K.error);
+      w.string(this.error);
+      w.raw(K.features);
+    }
+    w.number(round(this.featuresUs));
+    w.raw(K.queue);
+    w.number(round(this.queueUs));
+    w.raw(K.compute);
+    w.number(round(this.computeUs));
+    w.raw(K.total);
+    w.number(round(this.totalUs));
+    w.raw(K.batchSize);
+    w.number(this.batchSize);
+    w.raw(K.inputs);
+    if (this.inputs === null) w.ascii('null');
+    else writeShapes(w, this.inputs);
+    w.raw(K.outputs);
+    if (this.outputs === null) w.ascii('null');
+    else writeSummaries(w, this.outputs);
+    if (this.featuresDefaulted === null && this.payload === null) {
+      w.raw(K.tail);
+      return;
+    }
+    w.raw(K.featuresDefaulted);
+    w.numberOrNull(this.featuresDefaulted);
+    w.raw(K.payload);
+    if (this.payload === null) w.ascii('null');
+    else w.json(JSON.stringify(this.payload));
+    w.byte(0x7d);
+  }
+
   toJSON(): Record<string, unknown> {
     return {
       time: new Date(this.time).toISOString(),
@@ -239,6 +312,87 @@ function summariesJson(summaries: readonly OutputSummary[]): string {
     s += '}';
   }
   return s + ']';
+}
+
+/** The keys and punctuation between a record's values, as bytes (writeJson). */
+const K = {
+  time: constant('{"time":"'),
+  requestId: constant('","request_id":'),
+  traceId: constant(',"trace_id":'),
+  protocol: constant(',"protocol":'),
+  route: constant(',"route":'),
+  policy: constant(',"policy":'),
+  target: constant(',"target":'),
+  canaryStep: constant(',"canary_step":'),
+  banditArm: constant(',"bandit_arm":'),
+  shadowTrue: constant(',"shadow":true,"model_name":'),
+  unrouted: constant(',"route":null,"policy":null,"target":null,"canary_step":null,"bandit_arm":null,"shadow":false,"model_name":'),
+  unroutedShadow: constant(',"route":null,"policy":null,"target":null,"canary_step":null,"bandit_arm":null,"shadow":true,"model_name":'),
+  noError: constant(',"error":null,"latency_us":{"features":'),
+  tail: constant(',"features_defaulted":null,"payload":null}'),
+  shadowFalse: constant(',"shadow":false,"model_name":'),
+  modelVersion: constant(',"model_version":'),
+  status: constant(',"status":'),
+  error: constant(',"error":'),
+  features: constant(',"latency_us":{"features":'),
+  queue: constant(',"queue":'),
+  compute: constant(',"compute":'),
+  total: constant(',"total":'),
+  batchSize: constant('},"batch_size":'),
+  inputs: constant(',"inputs":'),
+  outputs: constant(',"outputs":'),
+  featuresDefaulted: constant(',"features_defaulted":'),
+  payload: constant(',"payload":'),
+  name: constant('{"name":'),
+  datatype: constant(',"datatype":"'),
+  shape: constant('","shape":'),
+  argmax: constant(',"argmax":'),
+  score: constant(',"score":'),
+  values: constant(',"values":'),
+};
+
+function writeSummaries(w: JsonBytes, summaries: readonly OutputSummary[]): void {
+  w.byte(0x5b);
+  for (let i = 0; i < summaries.length; i++) {
+    const o = summaries[i];
+    if (i > 0) w.byte(0x2c);
+    w.raw(K.name);
+    w.string(o.name);
+    w.raw(K.datatype);
+    w.ascii(o.datatype);
+    w.raw(K.shape);
+    w.numbers(o.shape);
+    if (o.argmax !== null) {
+      w.raw(K.argmax);
+      w.numbers(o.argmax);
+    }
+    if (o.score !== null) {
+      w.raw(K.score);
+      w.numbers(o.score);
+    }
+    if (o.values !== null) {
+      w.raw(K.values);
+      w.numbers(o.values);
+    }
+    w.byte(0x7d);
+  }
+  w.byte(0x5d);
+}
+
+function writeShapes(w: JsonBytes, inputs: readonly TensorShape[]): void {
+  w.byte(0x5b);
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i];
+    if (i > 0) w.byte(0x2c);
+    w.raw(K.name);
+    w.string(t.name);
+    w.raw(K.datatype);
+    w.ascii(t.datatype);
+    w.raw(K.shape);
+    w.numbers(t.shape);
+    w.byte(0x7d);
+  }
+  w.byte(0x5d);
 }
 
 function shapesJson(inputs: readonly TensorShape[]): string {

@@ -1,3 +1,5 @@
+import type { RequestRecord } from './record.js';
+
 /**
  * Where request records go. A sink writes batches of serialised records; the writer calls
  * write() again only after the previous call settled (one batch in flight per sink), so a
@@ -16,6 +18,12 @@ export interface RequestLogSink {
    * a rejection (or a throw) means none was stored. The writer counts those as dropped.
    */
   write(lines: readonly string[]): Promise<number>;
+  /**
+   * Optional, preferred when present: writes the records themselves, in order, with the same
+   * contract as write(). Lets a byte-stream sink serialise straight into its buffer
+   * (RequestRecord.writeJson) instead of through one string per record.
+   */
+  writeRecords?(records: readonly RequestRecord[]): Promise<number>;
   /** Releases the sink's resources. Called once, after the last write settled or was given up. */
   close(): Promise<void>;
 }

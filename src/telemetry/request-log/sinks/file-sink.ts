@@ -1,6 +1,8 @@
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { RequestLogSink } from '../sink.js';
+import { JsonBytes } from '../json-bytes.js';
+import type { RequestRecord } from '../record.js';
 import { LineEncoder } from './line-encoder.js';
 
 export interface FileSinkOptions {
@@ -28,6 +30,7 @@ export class FileSink implements RequestLogSink {
   private handle: FileHandle | null = null;
   private size = 0;
   private readonly encoder = new LineEncoder(true);
+  private readonly bytes = new JsonBytes();
 
   constructor(opts: FileSinkOptions) {
     this.name = opts.name;
@@ -38,7 +41,24 @@ export class FileSink implements RequestLogSink {
 
   async write(lines: readonly string[]): Promise<number> {
     if (lines.length === 0) return 0;
-    const bytes = this.encoder.encode(lines);
+    await this.append(this.encoder.encode(lines));
+    return 0;
+  }
+
+  async writeRecords(records: readonly RequestRecord[]): Promise<number> {
+    if (records.length === 0) return 0;
+    // the buffer is reused: this write settles before the writer hands over the next batch
+    const out = this.bytes;
+    out.reset();
+    for (let i = 0; i < records.length; i++) {
+      records[i].writeJson(out);
+      out.byte(0x0a);
+    }
+    await this.append(out.bytes());
+    return 0;
+  }
+
+  private async append(bytes: Buffer): Promise<void> {
     let handle = this.handle ?? (await this.open());
     if (this.size > 0 && this.size + bytes.length > this.maxBytes) handle = await this.rotate(handle);
     let offset = 0;
@@ -47,7 +67,6 @@ export class FileSink implements RequestLogSink {
       offset += bytesWritten;
     }
     this.size += bytes.length;
-    return 0;
   }
 
   private async open(): Promise<FileHandle> {
