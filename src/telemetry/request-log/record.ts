@@ -356,12 +356,7 @@ function writeSummaries(w: JsonBytes, summaries: readonly OutputSummary[]): void
   for (let i = 0; i < summaries.length; i++) {
     const o = summaries[i];
     if (i > 0) w.byte(0x2c);
-    w.raw(K.name);
-    w.string(o.name);
-    w.raw(K.datatype);
-    w.ascii(o.datatype);
-    w.raw(K.shape);
-    w.numbers(o.shape);
+    writeTensorHead(w, o.name, o.datatype, o.shape);
     if (o.argmax !== null) {
       w.raw(K.argmax);
       w.numbers(o.argmax);
@@ -379,17 +374,22 @@ function writeSummaries(w: JsonBytes, summaries: readonly OutputSummary[]): void
   w.byte(0x5d);
 }
 
+/** `{"name":…,"datatype":"…","shape":[…]` (the object is left open). */
+function writeTensorHead(w: JsonBytes, name: string, datatype: Datatype, shape: readonly number[]): void {
+  w.raw(K.name);
+  w.string(name);
+  w.raw(K.datatype);
+  w.ascii(datatype);
+  w.raw(K.shape);
+  w.numbers(shape);
+}
+
 function writeShapes(w: JsonBytes, inputs: readonly TensorShape[]): void {
   w.byte(0x5b);
   for (let i = 0; i < inputs.length; i++) {
     const t = inputs[i];
     if (i > 0) w.byte(0x2c);
-    w.raw(K.name);
-    w.string(t.name);
-    w.raw(K.datatype);
-    w.ascii(t.datatype);
-    w.raw(K.shape);
-    w.numbers(t.shape);
+    writeTensorHead(w, t.name, t.datatype, t.shape);
     w.byte(0x7d);
   }
   w.byte(0x5d);
