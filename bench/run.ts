@@ -45,7 +45,6 @@ import {
   computeAims,
   computeSummary,
   computeTable,
-  type Comparison,
   type ComputeRound,
   markdown,
   ratios,
@@ -57,13 +56,13 @@ import {
   type RunRecord,
 } from './lib/report.js';
 import { ensureBuilt, prepareRepository, startSwitchyard } from './lib/switchyard.js';
+import { COMPARISONS, COMPUTE_AIM, HEAVY, RAW_ORT } from './lib/suite.js';
 import { redisFeatureReads, startRedis } from './lib/redis.js';
 import { loadServerConfig } from '../src/config/index.js';
 import { loadFeatures } from '../src/features/index.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL = 'tabular';
-const HEAVY = 'heavy';
 const EXAMPLE_REPOSITORY = path.join(REPO_ROOT, 'examples', 'models');
 
 /** One row of 16 features; fixed so that every case and run sends the same bytes. */
@@ -106,8 +105,6 @@ interface CaseDef {
   start(): Promise<Started>;
 }
 
-/** The compute ceiling is not a server under load: it has its own case id and runs first in each round. */
-const RAW_ORT = 'raw-ort';
 
 const CASES: readonly CaseDef[] = [
   {
@@ -228,18 +225,6 @@ const CASES: readonly CaseDef[] = [
 
 const CASE_IDS = [RAW_ORT, ...CASES.map((c) => c.info.id)];
 
-/** Features measured as the same load with the feature on and off. */
-const COMPARISONS: readonly Comparison[] = [
-  { title: 'switchyard REST vs the per-request peer', with: 'batching-on', without: 'peer', aim: 5, aimLowerP99: true },
-  { title: 'heavy model: switchyard vs the per-request peer', with: 'heavy', without: 'heavy-peer' },
-  { title: 'monitoring (request log, label join, drift)', with: 'batching-on', without: 'monitoring-off', aim: 0.9 },
-  { title: 'shadow (100% mirrored to v2)', with: 'shadow-on', without: 'shadow-off' },
-  { title: 'features from Redis (by customer id)', with: 'features-redis', without: 'features-direct' },
-];
-
-/** switchyard on the heavy model ÷ raw ORT's best rows/s at concurrency 256. */
-const COMPUTE_AIM = { caseId: 'heavy', aim: 0.8 };
-
 /** A route serving tabular v1 (the shadow cases add their mirror). */
 const MIRRORED = { policy: 'weighted', targets: [{ model: MODEL, version: '1', weight: 100 }] };
 
@@ -356,7 +341,7 @@ async function main(): Promise<void> {
   for (let round = 1; round <= options.runs; round++) {
     if (withRawOrt) {
       const raw = await runRawOrt(REPO_ROOT, { model: path.join(EXAMPLE_REPOSITORY, HEAVY, '1', 'model.onnx'), input: 'x', width: HEAVY_ROW.length, batches: RAW_ORT_BATCHES, seconds: rawOrtSeconds });
-      facts.set(RAW_ORT, { ort: raw.ort, threads: raw.threads });
+      facts.set(RAW_ORT, { ort: `onnxruntime-node ${raw.ort}`, threads: raw.threads });
       computeRounds.push({ round, results: raw.results });
       const best = raw.results.reduce((a, b) => (b.rowsPerSec > a.rowsPerSec ? b : a));
       log(`[round ${round}/${options.runs}] ${RAW_ORT} ${HEAVY}: ${raw.results.map((r) => `batch ${r.batch} ${Math.round(r.rowsPerSec)} rows/s`).join(', ')}; best batch ${best.batch}`);

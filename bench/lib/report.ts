@@ -230,7 +230,8 @@ export function computeSummary(rawId: string, model: string, rounds: readonly Co
     const at = rounds.map((r) => r.results.find((x) => x.batch === batch)).filter((x): x is ComputeResult => x !== undefined);
     return { batch, rowsPerSec: median(at.map((x) => x.rowsPerSec)), msPerRun: median(at.map((x) => x.msPerRun)) };
   });
-  const best = med.reduce((a, b) => (b.rowsPerSec > a.rowsPerSec ? b : a), { batch: 0, rowsPerSec: NaN, msPerRun: NaN });
+  const measured = med.filter((m) => Number.isFinite(m.rowsPerSec));
+  const best = measured.length === 0 ? { batch: 0, rowsPerSec: NaN } : measured.reduce((a, b) => (b.rowsPerSec > a.rowsPerSec ? b : a));
   const ratios = cells
     .filter((c) => c.caseId === caseId)
     .map((c) => ({ connections: c.connections, reqPerSec: c.median.reqPerSec, ratio: ratio(c.median.reqPerSec, best.rowsPerSec) }));
@@ -372,7 +373,7 @@ function optionsLine(o: BenchOptions): string {
 
 /** The markdown the README shows: machine, command, results, ratios. */
 export function markdown(report: BenchReport): string {
-  const uws = report.cases.map((c) => `${c.id}: ${c.facts.uws !== undefined ? `uWS ${c.facts.uws}` : (c.facts.grpc ?? '?')}`).join(', ');
+  const uws = report.cases.map((c) => `${c.id}: ${c.facts.uws !== undefined ? `uWS ${c.facts.uws}` : (c.facts.grpc ?? c.facts.ort ?? '?')}`).join(', ');
   return [
     `# switchyard bench — ${report.startedAt.slice(0, 10)}`,
     '',
