@@ -45,7 +45,7 @@ The two versions share the signature and differ in their weights, for A/B and ca
 Dynamic batching up to 64, all versions served.
 
 **heavy** (version 1): a compute-bound model for benchmarks. Input \`x\` FP32 [-1, 512]; 48
-512×512 MatMul+Relu layers cycling over six weights (about 0.3 ms of CPU time per row at
+512×512 MatMul+Relu layers cycling over six weights (about 0.24 ms of CPU time per row at
 batch 64, far more than a request costs the gateway); output \`y\` FP32 [-1, 512]. Its weights are computed in the graph
 from a few constants and constant-folded by ONNX Runtime when the session is created, which
 keeps the file small. Dynamic batching up to 64.

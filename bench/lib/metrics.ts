@@ -3,33 +3,7 @@
  * mean batch size (difference of `switchyard_batch_size` _sum and _count before and after)
  * and how many batches each dispatch reason sent (`switchyard_batches_total{reason}`).
  */
-
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-
-/** Parses Prometheus text exposition format (comments skipped, timestamps ignored). */
-export function parsePrometheus(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const m = LINE.exec(line);
-    if (m === null) continue;
-    const labels: Record<string, string> = {};
-    if (m[2] !== undefined) {
-      for (const l of m[2].matchAll(LABEL)) labels[l[1]] = l[2].replace(/\\(.)/g, (_s, c: string) => (c === 'n' ? '\n' : c));
-    }
-    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
-    out.push({ name: m[1], labels, value });
-  }
-  return out;
-}
+import { parsePrometheus, type Sample } from '../../src/loadgen/server-metrics.js';
 
 export interface BatchSnapshot {
   sizeSum: number;

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { killOnExit } from '../../src/loadgen/children.js';
 
 export interface SpawnSpec {
   /** shown in errors and logs */
@@ -38,44 +39,23 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-let hooksInstalled = false;
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      for (const child of live) child.kill('SIGKILL');
-      process.exit(130);
-    });
-  }
-}
-
 const KEEP_LINES = 40;
 
 /** Starts a server and resolves once its ready line names a port; rejects if it exits or times out first. */
 export function spawnServer(spec: SpawnSpec): Promise<ServerProcess> {
-  installExitHooks();
   const child = spawn(spec.command, [...spec.args], {
     cwd: spec.cwd,
     env: spec.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  live.add(child);
+  killOnExit(child);
   const recent: string[] = [];
   const remember = (line: string): void => {
     recent.push(line);
     if (recent.length > KEEP_LINES) recent.splice(0, recent.length - KEEP_LINES);
   };
   const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      live.delete(child);
-      resolve();
-    });
+    child.once('exit', () => resolve());
   });
 
   return new Promise<ServerProcess>((resolve, reject) => {

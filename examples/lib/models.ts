@@ -48,15 +48,16 @@ export function tabularModel(seed: number): Uint8Array {
 
 export const HEAVY_WIDTH = 512;
 /**
- * 48 layers: a row costs ~0.3 ms of CPU time at the best batch size, several times what the
- * gateway spends on a request, so the model is compute-bound behind a gateway (with 6 layers a
- * row cost less than its HTTP request did).
+ * 48 layers: a row costs ~0.24 ms of CPU time at the best batch size (raw ORT 8,331 rows/s
+ * on 2 threads at batch 64 in bench/results/2026-12-04.md), several times what the gateway
+ * spends on a request (~34 µs of its main thread), so the model is compute-bound behind a
+ * gateway; with 6 layers a row cost ~30 µs, no more than its HTTP request.
  */
 export const HEAVY_LAYERS = 48;
 /**
- * Distinct weight matrices: layer k uses W_(k mod 6). Constant folding keeps every
- * intermediate of the weight subgraphs in ORT's arena, ~12 MiB per weight: 48 distinct
- * weights made a session hold ~600 MiB, 6 hold what the 6-layer model did.
+ * Distinct weight matrices: layer k uses W_(k mod 6). Constant folding keeps the
+ * intermediates of the weight subgraphs in ORT's arena: with 48 distinct weights a gateway
+ * serving two copies of the model had an RSS of 1.8 GiB (0.33 GiB with six).
  */
 export const HEAVY_WEIGHTS = 6;
 /** Multiplier and prime modulus of the in-graph weight hash (those of the MINSTD generator). */

@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { DynamicBatchingSchema, ENV_OVERRIDES, loadServerConfig } from '../config/index.js';
+import { killOnExit } from './children.js';
 import { BenchError, BenchUsageError } from './errors.js';
 
 export interface LocalGateway {
@@ -32,8 +33,6 @@ const STOP_GRACE_MS = 10_000;
 const OWN_ENV = ['SWITCHYARD_HTTP_PORT', 'SWITCHYARD_GRPC_PORT', 'SWITCHYARD_MODEL_REPOSITORY', 'SWITCHYARD_LOG_LEVEL'];
 const KEEP_LINES = 30;
 
-const live = new Set<ChildProcess>();
-let exitHook = false;
 
 /** Where `key` lives in a model's config.yaml: dynamic_batching keys under it, dotted keys as paths. */
 export function settingPath(key: string): string[] {
@@ -111,22 +110,9 @@ export async function startLocalGateway(configFile: string, model: string, key: 
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
-  live.add(child);
-  if (!exitHook) {
-    // no gateway outlives the bench, also when the bench is interrupted
-    exitHook = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => {
-        for (const c of live) c.kill('SIGKILL');
-        process.exit(130);
-      });
-    }
-  }
+  // no gateway outlives the bench, also when the bench is interrupted
+  killOnExit(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => live.delete(child));
   const recent: string[] = [];
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {

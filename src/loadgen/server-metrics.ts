@@ -7,7 +7,8 @@
  */
 import { request } from 'undici';
 
-interface Sample {
+/** One sample of the Prometheus text format. */
+export interface Sample {
   name: string;
   labels: Record<string, string>;
   value: number;

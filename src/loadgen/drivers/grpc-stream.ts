@@ -9,7 +9,7 @@ import { Metadata, type Client, type ClientDuplexStream, type ServiceError } fro
 import { ModelStreamInferResponseSchema, type ModelStreamInferResponse } from '../../gen/grpc_service_pb.js';
 import { grpcIdField } from '../encode.js';
 import type { Driver, Sink } from './driver.js';
-import { identity, openChannels, rpcPath, statusName } from './grpc-wire.js';
+import { connectChannels, identity, rpcPath, statusName } from './grpc-wire.js';
 
 const PATH = rpcPath('ModelStreamInfer');
 const decode = (b: Buffer): ModelStreamInferResponse => fromBinary(ModelStreamInferResponseSchema, b);
@@ -42,8 +42,7 @@ export class GrpcStreamDriver implements Driver {
   }
 
   async open(): Promise<void> {
-    this.clients = openChannels(this.address, this.connections);
-    await Promise.all(this.clients.map((c) => new Promise<void>((resolve) => c.waitForReady(Date.now() + 5000, () => resolve()))));
+    this.clients = await connectChannels(this.address, this.connections);
     for (let k = 0; k < this.clients.length; k++) this.streams.push(null);
   }
 

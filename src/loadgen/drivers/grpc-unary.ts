@@ -5,7 +5,7 @@
  */
 import { Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import type { Driver, Sink } from './driver.js';
-import { identity, openChannels, rpcPath, statusName } from './grpc-wire.js';
+import { connectChannels, identity, rpcPath, statusName } from './grpc-wire.js';
 
 const PATH = rpcPath('ModelInfer');
 
@@ -22,16 +22,7 @@ export class GrpcUnaryDriver implements Driver {
   }
 
   async open(): Promise<void> {
-    this.clients = openChannels(this.address, this.connections);
-    // connect every channel before the clock starts; a failure shows in the first requests
-    await Promise.all(
-      this.clients.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            c.waitForReady(Date.now() + 5000, () => resolve());
-          }),
-      ),
-    );
+    this.clients = await connectChannels(this.address, this.connections);
   }
 
   send(sink: Sink, slot: number): void {

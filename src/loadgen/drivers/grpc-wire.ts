@@ -35,6 +35,17 @@ export function openChannels(address: string, count: number): Client[] {
   );
 }
 
+/**
+ * `count` channels to `address`, each connected (or given up on after 5 s) before it
+ * resolves, so that the clock starts on open connections; a channel that could not connect
+ * shows in the first requests' errors.
+ */
+export async function connectChannels(address: string, count: number): Promise<Client[]> {
+  const clients = openChannels(address, count);
+  await Promise.all(clients.map((c) => new Promise<void>((resolve) => c.waitForReady(Date.now() + 5000, () => resolve()))));
+  return clients;
+}
+
 /** One unary call with a deadline; rejects with grpc-js's ServiceError. */
 export function unaryCall<I extends DescMessage, O extends DescMessage>(
   client: Client,
