@@ -7,12 +7,13 @@
  *   tabular/{1,2}/model.onnx, tabular/config.yaml
  *   heavy/1/model.onnx,       heavy/config.yaml
  *   dtypes/1/model.onnx,      dtypes/config.yaml
+ *   simple, simple_int8, simple_string, simple_identity: /1/model.onnx + config.yaml
  *   README.md
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dtypesModel, heavyModel, tabularModel } from './lib/models.js';
+import { dtypesModel, heavyModel, simpleIdentityModel, simpleModel, simpleStringModel, tabularModel } from './lib/models.js';
 
 export const DEFAULT_OUT_DIR = fileURLToPath(new URL('./models/', import.meta.url));
 
@@ -31,6 +32,10 @@ instance_count: 1
 `;
 
 const DTYPES_CONFIG = `max_batch_size: 8
+`;
+
+/** Triton's example models declare max_batch_size 8; so do these. */
+const SIMPLE_CONFIG = `max_batch_size: 8
 `;
 
 const README = `# Example model repository
@@ -53,6 +58,13 @@ keeps the file small. Dynamic batching up to 64.
 **dtypes** (version 1): a pass-through model for protocol tests. For each datatype (BOOL,
 UINT8 … UINT64, INT8 … INT64, FP16, FP32, FP64, BYTES) it has an input \`in_<datatype>\` of
 shape [-1, -1] and an output \`out_<datatype>\` that is its Identity. Batches up to 8.
+
+**simple**, **simple_int8**, **simple_string**, **simple_identity** (version 1 each): the
+signatures of Triton's example models, so that Triton's client examples run unchanged.
+\`simple\`: INPUT0, INPUT1 INT32 [-1, 16] → OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 − INPUT1;
+\`simple_int8\` the same in INT8 (wrapping); \`simple_string\` the same with every element
+the decimal text of an integer (BYTES in and out); \`simple_identity\`: INPUT0 BYTES [-1, -1] →
+OUTPUT0 = INPUT0. Batches up to 8, as Triton's.
 `;
 
 /** Every file of the repository, as paths relative to its root with their contents. */
@@ -68,6 +80,16 @@ export function buildRepository(): Map<string, Uint8Array> {
   files.set('heavy/config.yaml', text(HEAVY_CONFIG));
   files.set('dtypes/1/model.onnx', dtypesModel());
   files.set('dtypes/config.yaml', text(DTYPES_CONFIG));
+  const simple: [string, Uint8Array][] = [
+    ['simple', simpleModel('INT32')],
+    ['simple_int8', simpleModel('INT8')],
+    ['simple_string', simpleStringModel()],
+    ['simple_identity', simpleIdentityModel()],
+  ];
+  for (const [name, bytes] of simple) {
+    files.set(`${name}/1/model.onnx`, bytes);
+    files.set(`${name}/config.yaml`, text(SIMPLE_CONFIG));
+  }
   return files;
 }
 

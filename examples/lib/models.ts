@@ -157,3 +157,91 @@ export function dtypesModel(): Uint8Array {
     nodes,
   });
 }
+
+/** Element type and its v2 name of the `simple` family's integer variants. */
+export type SimpleVariant = 'INT32' | 'INT8';
+
+/**
+ * Triton's `simple` signature (its examples call it unchanged): INPUT0, INPUT1 [batch,16]
+ * → OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 − INPUT1, in INT32 (`simple`) or INT8
+ * (`simple_int8`, wrapping like Triton's int8 model).
+ */
+export function simpleModel(variant: SimpleVariant = 'INT32'): Uint8Array {
+  const elem = variant === 'INT32' ? ELEM.INT32 : ELEM.INT8;
+  const dims = ['batch', 16];
+  if (variant === 'INT32') {
+    return encodeModel({
+      name: 'simple',
+      docString: 'Triton simple: OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 - INPUT1',
+      inputs: [valueInfo('INPUT0', elem, dims), valueInfo('INPUT1', elem, dims)],
+      outputs: [valueInfo('OUTPUT0', elem, dims), valueInfo('OUTPUT1', elem, dims)],
+      initializers: [],
+      nodes: [node('Add', ['INPUT0', 'INPUT1'], ['OUTPUT0']), node('Sub', ['INPUT0', 'INPUT1'], ['OUTPUT1'])],
+    });
+  }
+  // ONNX Runtime has no INT8 Add/Sub kernels: compute in INT32 and cast back (wraps modulo 256)
+  return encodeModel({
+    name: 'simple_int8',
+    docString: 'Triton simple_int8: OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 - INPUT1 (wrapping)',
+    inputs: [valueInfo('INPUT0', elem, dims), valueInfo('INPUT1', elem, dims)],
+    outputs: [valueInfo('OUTPUT0', elem, dims), valueInfo('OUTPUT1', elem, dims)],
+    initializers: [int32Scalar('c128', 128), int32Scalar('c256', 256)],
+    nodes: [
+      node('Cast', ['INPUT0'], ['a'], [attr('to', ELEM.INT32)]),
+      node('Cast', ['INPUT1'], ['b'], [attr('to', ELEM.INT32)]),
+      node('Add', ['a', 'b'], ['sum32']),
+      node('Sub', ['a', 'b'], ['diff32']),
+      // INT32 → INT8 Cast saturates in some kernels; wrap explicitly: ((x + 128) mod 256) − 128
+      ...wrapInt8('sum32', 'OUTPUT0'),
+      ...wrapInt8('diff32', 'OUTPUT1'),
+    ],
+  });
+}
+
+function int32Scalar(name: string, value: number): ReturnType<typeof int64Tensor> {
+  return { name, dims: [], dataType: ELEM.INT32, rawData: new Uint8Array(Int32Array.of(value).buffer) };
+}
+
+function wrapInt8(from: string, to: string): ReturnType<typeof node>[] {
+  return [
+    node('Add', [from, 'c128'], [`${from}_p`]),
+    node('Mod', [`${from}_p`, 'c256'], [`${from}_m`], [attr('fmod', 0)]),
+    node('Sub', [`${from}_m`, 'c128'], [`${from}_w`]),
+    node('Cast', [`${from}_w`], [to], [attr('to', ELEM.INT8)]),
+  ];
+}
+
+/**
+ * Triton's `simple_string`: INPUT0, INPUT1 BYTES [batch,16], each element the decimal text
+ * of an integer → OUTPUT0, OUTPUT1 BYTES: the text of their sum and difference.
+ */
+export function simpleStringModel(): Uint8Array {
+  const dims = ['batch', 16];
+  return encodeModel({
+    name: 'simple_string',
+    docString: 'Triton simple_string: decimal strings in, their sum and difference as strings out',
+    inputs: [valueInfo('INPUT0', ELEM.STRING, dims), valueInfo('INPUT1', ELEM.STRING, dims)],
+    outputs: [valueInfo('OUTPUT0', ELEM.STRING, dims), valueInfo('OUTPUT1', ELEM.STRING, dims)],
+    initializers: [],
+    nodes: [
+      node('Cast', ['INPUT0'], ['a'], [attr('to', ELEM.INT32)]),
+      node('Cast', ['INPUT1'], ['b'], [attr('to', ELEM.INT32)]),
+      node('Add', ['a', 'b'], ['sum']),
+      node('Sub', ['a', 'b'], ['diff']),
+      node('Cast', ['sum'], ['OUTPUT0'], [attr('to', ELEM.STRING)]),
+      node('Cast', ['diff'], ['OUTPUT1'], [attr('to', ELEM.STRING)]),
+    ],
+  });
+}
+
+/** Triton's `simple_identity`: INPUT0 BYTES [batch,n] → OUTPUT0 = INPUT0. */
+export function simpleIdentityModel(): Uint8Array {
+  return encodeModel({
+    name: 'simple_identity',
+    docString: 'Triton simple_identity: BYTES pass-through',
+    inputs: [valueInfo('INPUT0', ELEM.STRING, ['batch', 'n'])],
+    outputs: [valueInfo('OUTPUT0', ELEM.STRING, ['batch', 'n'])],
+    initializers: [],
+    nodes: [node('Identity', ['INPUT0'], ['OUTPUT0'])],
+  });
+}
