@@ -8,6 +8,7 @@ import {
   type FeatureBindingConfig,
   type FeatureViewConfig,
 } from '../config/index.js';
+import { sortJoinKeys } from './feast/entity-key.js';
 import { FeastCodec } from './feast/feast-codec.js';
 import { HashCodec } from './hash-codec.js';
 import { FeatureView, defaultsRow, joinKeysOf } from './view.js';
@@ -89,7 +90,8 @@ export function compileView(name: string, config: FeatureViewConfig, baseDir: st
   const file = config.file === undefined ? null : path.resolve(baseDir, config.file);
   if ((config.format ?? VIEW_DEFAULTS.format) === 'feast') {
     const joinKeys = joinKeysOf(config);
-    const sorted = [...joinKeys].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // the codec's key layout splits an id in this order: both sort as Feast does
+    const sorted = sortJoinKeys(joinKeys);
     const entityInputs = sorted.length === 1 ? [config.entity ?? sorted[0].name] : sorted.map((k) => k.name);
     const view = new FeatureView(name, config, entityInputs, sorted.map((k) => k.name), row, file, (shape) =>
       new FeastCodec(shape, {

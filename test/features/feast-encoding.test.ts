@@ -2,7 +2,9 @@ import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { describe, expect, it } from 'vitest';
 import {
   FeastKeyLayout,
+  ID_SEPARATOR,
   UNSUPPORTED,
+  compileFeatures,
   decodeFeastValue,
   decodeTimestampMs,
   encodeFeastValue,
@@ -85,6 +87,39 @@ describe('Feast entity key (serialization v3 + project)', () => {
       bytes('rides'),
     ]);
     expect(key.toString('hex')).toBe(want.toString('hex'));
+  });
+
+  // Feast 0.67's serialize_entity_key(EntityKey(join_keys=['\U0001F600id', '\uff5eid', 'a'],
+  // entity_values=[string_val 'x', int64_val 5, int32_val -1]), version 3) + b'p': Python sorts
+  // by code point, so '～id' (U+FF5E) comes before '😀id' (U+1F600, UTF-16 0xD83D 0xDE00)
+  const FEAST_ASTRAL_KEY =
+    '030000000200000001000000610200000005000000efbd9e69640200000006000000f09f988069640300000004000000ffffffff04000000080000000500000000000000020000000100000078' +
+    Buffer.from('p').toString('hex');
+
+  it('sorts join key names by code point, as Feast does (not by UTF-16 code unit)', () => {
+    const layout = new FeastKeyLayout(
+      [
+        { name: '😀id', type: 'STRING' },
+        { name: '～id', type: 'INT64' },
+        { name: 'a', type: 'INT32' },
+      ],
+      'p',
+    );
+    expect(layout.keys.map((k) => k.name)).toEqual(['a', '～id', '😀id']);
+    expect(layout.key(['-1', '5', 'x'])?.toString('hex')).toBe(FEAST_ASTRAL_KEY);
+  });
+
+  it("reads a compiled view's entity inputs in the order its key layout serializes them", () => {
+    const { views } = compileFeatures(
+      { v: { format: 'feast', project: 'p', feature_view: 'fv', join_keys: { '😀id': 'STRING', '～id': 'INT64', a: 'INT32' }, fields: ['f'] } },
+      {},
+      process.cwd(),
+    );
+    const view = views.get('v')!;
+    expect(view.entityInputs).toEqual(['a', '～id', '😀id']);
+    const values: Record<string, string> = { a: '-1', '～id': '5', '😀id': 'x' };
+    const id = view.entityInputs.map((name) => values[name]).join(ID_SEPARATOR);
+    expect(Buffer.from(view.codec.key(id)).toString('hex')).toBe(FEAST_ASTRAL_KEY);
   });
 
   it('refuses an id that is not a value of an integer join key', () => {

@@ -158,4 +158,19 @@ describe("Feast views (Feast's Redis layout, real redis-server)", () => {
     expect(Array.from(input(req, 'x').data as BigInt64Array)).toEqual([12n, 0n]);
     expect(req.inputs.map((t) => t.name)).toEqual(['x']);
   });
+
+  it('refuses with a 400 a join key value holding U+001F, which would read another entity', async () => {
+    const fv = 'pair_stats';
+    // the entity (a="x", b="y"): what a="x\u001fy", b="z" used to read, split on the separator
+    const key = Buffer.concat([u32(2), str(2, utf8('a')), str(2, utf8('b')), str(2, utf8('x')), str(2, utf8('y')), utf8('p')]);
+    await admin.hset(key, new Map<Buffer, Buffer>([[field(fv, 'v'), double(9)], [tsField(fv), timestamp(Date.now())]]));
+    const s = await service({ pairs: { format: 'feast', project: 'p', feature_view: fv, join_keys: ['a', 'b'], fields: ['v'], ttl_ms: 0 } });
+    const ok = request('m', [ids('a', ['x']), ids('b', ['y'])]);
+    expect(await s.assemble(ok, s.binding('m')!, signature())).toBe(0);
+    expect(rowsOf(input(ok, 'x'))).toEqual([[9]]);
+    const err = await s.assemble(request('m', [ids('a', ['x\u001fy']), ids('b', ['z'])]), s.binding('m')!, signature()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).httpStatus).toBe(400);
+    expect((err as GatewayError).message).toMatch(/of feature view "pairs" is not one value per join key \(a, b\) without the character U\+001F/);
+  });
 });

@@ -45,6 +45,21 @@ export function encodeJoinKeyValue(type: FeastJoinKeyType, id: string): Buffer |
 }
 
 /**
+ * Orders join key names as Feast does (Python's `sorted` on str): by Unicode code point,
+ * which is the order of their UTF-8 bytes. JavaScript's `<` compares UTF-16 code units
+ * instead and puts a name with a character above U+FFFF (a surrogate pair, 0xD800…) before
+ * one with a character in U+E000…U+FFFF, which would serialize another key than Feast's.
+ */
+export function compareJoinKeyNames(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** Join keys in Feast's serialization order (a new array). */
+export function sortJoinKeys<K extends { readonly name: string }>(keys: readonly K[]): K[] {
+  return [...keys].sort((a, b) => compareJoinKeyNames(a.name, b.name));
+}
+
+/**
  * A precomputed key layout for one view: the join-key header and the project suffix are
  * built once; per entity only the values are serialized.
  */
@@ -55,7 +70,7 @@ export class FeastKeyLayout {
   private readonly project: Buffer;
 
   constructor(keys: readonly JoinKey[], project: string) {
-    this.keys = [...keys].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.keys = sortJoinKeys(keys);
     const parts: Buffer[] = [u32(this.keys.length)];
     for (const k of this.keys) {
       const name = Buffer.from(k.name, 'utf8');

@@ -54,6 +54,11 @@ export class FeastCodec implements ViewCodec {
 
   invalidId(id: string): string | null {
     const parts = this.single ? [id] : id.split(ID_SEPARATOR);
+    // a value holding the separator itself would shift the others into the wrong join keys
+    // and read another entity: refuse it
+    if (parts.length !== this.layout.keys.length) {
+      return `one value per join key (${this.layout.keys.map((k) => k.name).join(', ')}) without the character U+001F, which separates them`;
+    }
     for (let i = 0; i < this.layout.keys.length; i++) {
       const k = this.layout.keys[i];
       if (encodeJoinKeyValue(k.type, parts[i] ?? '') === null) return `an ${k.type} value for join key "${k.name}"`;
