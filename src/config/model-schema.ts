@@ -64,6 +64,19 @@ export const DynamicBatchingSchema = Type.Object(
   { additionalProperties: false, description: 'how requests are assembled into batches' },
 );
 
+export const OutputSettingsSchema = Type.Object(
+  {
+    label_filename: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "labels of this output's classes, for the classification extension (Triton's label_filename): a file in the model's folder, one label per line, line i = class i",
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'settings of one model output' },
+);
+
 export const ModelConfigSchema = Type.Object(
   {
     max_batch_size: Type.Union([Type.Integer({ minimum: 0 }), Type.Literal('auto')], {
@@ -82,6 +95,11 @@ export const ModelConfigSchema = Type.Object(
     }),
     intra_op_threads: nonNegative("ONNX Runtime intra-op threads per instance; 0 = share the server's threads among instances", 0),
     version_policy: VersionPolicySchema,
+    outputs: Type.Record(Type.String({ minLength: 1 }), OutputSettingsSchema, {
+      default: {},
+      description: 'per-output settings, by output name, e.g. { probabilities: { label_filename: labels.txt } }',
+      expected: 'a map from output names to { label_filename: <file> }',
+    }),
   },
   { additionalProperties: false },
 );

@@ -21,23 +21,37 @@ import {
   isDatatype,
 } from '../core/index.js';
 import { readBinaryTensor } from './binary.js';
-import { type BytesEncoding, decodeJsonData } from './elements.js';
-import { type JsonObject, describeValue, invalid, isObject, jsonTypeOf, parseJsonBytes } from './json-text.js';
+import { namesSharedMemory, sharedMemoryPlaceholder } from './shared-memory-tensors.js';
+import { type BytesEncoding, type ExactSource, decodeJsonData } from './elements.js';
+import { type JsonObject, describeValue, invalid, isObject, jsonTypeOf, parseJsonBytes, parseJsonExactIntegers } from './json-text.js';
 
 const DATATYPE_LIST = DATATYPES.join(', ');
 const SHAPE_EXPECTED = 'an array of non-negative integers';
 
-/** Reads the binary section in order; one per request. */
-class BinarySection {
+/**
+ * Reads the binary section in order; one per request. Also the request's ExactSource: the
+ * JSON part parsed again with long integers kept exactly, done at most once and only when an
+ * INT64/UINT64 input asks for it.
+ */
+class BinarySection implements ExactSource {
   readonly body: Uint8Array;
   /** null when the request had no Inference-Header-Content-Length */
   readonly headerLength: number | null;
   offset: number;
+  private exact: unknown;
 
   constructor(body: Uint8Array, headerLength: number | null) {
     this.body = body;
     this.headerLength = headerLength;
     this.offset = headerLength ?? body.byteLength;
+    this.exact = undefined;
+  }
+
+  exactData(index: number): unknown {
+    if (this.exact === undefined) this.exact = parseJsonExactIntegers(this.headerLength === null ? this.body : this.body.subarray(0, this.headerLength));
+    const inputs = isObject(this.exact) ? this.exact.inputs : undefined;
+    const input: unknown = Array.isArray(inputs) ? inputs[index] : undefined;
+    return isObject(input) ? input.data : undefined;
   }
 
   take(label: string, size: unknown): Uint8Array {
@@ -106,13 +120,16 @@ function readInput(raw: unknown, index: number, bin: BinarySection): Tensor {
   const size = params === null ? undefined : params.binary_data_size;
   const hasData = raw.data !== undefined;
   let data: TensorData;
-  if (size !== undefined && size !== null) {
+  if (namesSharedMemory(params)) {
+    // read from its region by the gateway (shared-memory-tensors.ts)
+    if (hasData) throw invalid(`${label}: has both "data" and parameters.shared_memory_region; send one of them`);
+    if (size !== undefined && size !== null) throw invalid(`${label}: has both parameters.binary_data_size and parameters.shared_memory_region; send one of them`);
+    data = sharedMemoryPlaceholder(dt);
+  } else if (size !== undefined && size !== null) {
     if (hasData) throw invalid(`${label}: has both "data" and parameters.binary_data_size; send one of them`);
     data = readBinaryTensor(label, dt, shape, bin.take(label, size));
   } else if (hasData) {
-    data = decodeJsonData(label, dt, shape, raw.data, bytesEncoding(label, dt, params));
-  } else if (params !== null && params.shared_memory_region !== undefined) {
-    throw invalid(`${label}: shared memory inputs are not supported; send "data" or use the binary extension`);
+    data = decodeJsonData(label, dt, shape, raw.data, bytesEncoding(label, dt, params), bin, index);
   } else {
     throw invalid(`${label}: has neither "data" nor parameters.binary_data_size; send one of them`);
   }
@@ -140,14 +157,22 @@ function readOutput(raw: unknown, index: number, binaryDefault: boolean): Reques
       if (typeof b !== 'boolean') throw invalid(`output "${name}": parameters.binary_data must be true or false, got ${describeValue(b)}`);
       binary = b;
     }
-    if (params.classification !== undefined) {
-      throw invalid(`output "${name}": the classification extension is not supported; request the raw output`);
-    }
-    if (params.shared_memory_region !== undefined) {
-      throw invalid(`output "${name}": shared memory outputs are not supported`);
-    }
+    if (params.classification !== undefined) classCount(name, params.classification);
+    // written into its region by the gateway, answered without data
+    if (namesSharedMemory(params)) binary = false;
   }
   return { name, binary, parameters: params };
+}
+
+/**
+ * The classification extension's `parameters.classification` (top-k of the output, answered as
+ * BYTES "score:index[:label]"): a positive integer. Applied by the gateway (classification.ts).
+ */
+export function classCount(output: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+    throw invalid(`output "${output}": parameters.classification must be a positive integer (how many top classes to return), got ${describeValue(v)}`);
+  }
+  return v;
 }
 
 function nonNegativeInt(v: unknown, what: string): number {

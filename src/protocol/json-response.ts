@@ -9,7 +9,8 @@
  */
 import { GatewayError, type InferRequest, type InferResponse, type RequestedOutput, type Tensor } from '../core/index.js';
 import { binaryByteLength, writeBinaryTensor } from './binary.js';
-import { jsonArray } from './json-values.js';
+import { type NonFinite, jsonArray } from './json-values.js';
+import { isSharedMemoryOutput, sharedMemoryOutputParameters } from './shared-memory-tensors.js';
 
 export interface EncodedResponse {
   body: Buffer;
@@ -48,9 +49,10 @@ function wantsBase64(t: Tensor, ro: RequestedOutput | null): boolean {
  * Encodes `resp` for `req`: the outputs `req.outputs` lists, in that order (all of them, in
  * the response's order, when it is null). An output goes binary when its RequestedOutput
  * says so (the decoder already folded `binary_data_output` into it); when `req.outputs` is
- * null, `req.binaryOutputs` decides for all.
+ * null, `req.binaryOutputs` decides for all. `nonFinite` says how NaN and ±Infinity are
+ * written in JSON data: REST answers with Triton's bare tokens, WebSocket with strings.
  */
-export function encodeInferResponse(resp: InferResponse, req: InferRequest): EncodedResponse {
+export function encodeInferResponse(resp: InferResponse, req: InferRequest, nonFinite: NonFinite = 'string'): EncodedResponse {
   const listed = req.outputs;
   const n = listed === null ? resp.outputs.length : listed.length;
   let binary: Tensor[] | null = null;
@@ -61,7 +63,9 @@ export function encodeInferResponse(resp: InferResponse, req: InferRequest): Enc
   for (let i = 0; i < n; i++) {
     const ro = listed === null ? null : listed[i];
     const t = ro === null ? resp.outputs[i] : findOutput(resp, ro.name);
-    const asBinary = ro === null ? req.binaryOutputs : ro.binary;
+    // a shared memory output was written into its region: answered with its parameters, no data
+    const shm = isSharedMemoryOutput(ro);
+    const asBinary = !shm && (ro === null ? req.binaryOutputs : ro.binary);
     const base64 = !asBinary && wantsBase64(t, ro);
     if (i > 0) json += ',';
     json += '{"name":' + JSON.stringify(t.name) + ',"datatype":"' + t.datatype + '","shape":[' + t.shape.join(',') + ']';
@@ -71,9 +75,9 @@ export function encodeInferResponse(resp: InferResponse, req: InferRequest): Enc
       binaryBytes += size;
       (binary ??= []).push(t);
     }
-    const params = outputParameters(t, size, base64);
+    const params = shm ? JSON.stringify(sharedMemoryOutputParameters(ro as RequestedOutput)) : outputParameters(t, size, base64);
     if (params !== null) json += ',"parameters":' + params;
-    if (!asBinary) json += ',"data":' + jsonArray(t.datatype, t.data, 0, t.data.length, base64);
+    if (!asBinary && !shm) json += ',"data":' + jsonArray(t.datatype, t.data, 0, t.data.length, base64, nonFinite);
     json += '}';
   }
   json += ']}';

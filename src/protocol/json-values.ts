@@ -1,8 +1,11 @@
 /**
  * Tensor storage → JSON text of its elements.
  *
- * JSON has no literal for NaN or ±Infinity: those go as the strings "NaN", "Infinity",
- * "-Infinity" (what the decoder accepts back). -0 is written as -0. INT64/UINT64 go as
+ * JSON has no literal for NaN or ±Infinity. They go as the strings "NaN", "Infinity",
+ * "-Infinity" (`NonFinite` 'string': what JSON.parse clients can read, and what the decoder
+ * accepts back), or as the bare tokens NaN, Infinity, -Infinity (`'token'`: what Triton's
+ * RapidJSON writer emits and Python's json.loads reads; the decoder accepts them too).
+ * -0 is written as -0.0. INT64/UINT64 go as
  * numbers, exact also beyond 2^53 (as Triton writes them). FP16 goes as its value, BOOL as
  * true/false, BYTES as UTF-8 strings (or base64 strings when asked).
  *
@@ -18,46 +21,50 @@ import { type Datatype, type NumericArray, type TensorData, fromHalf } from '../
 
 const UTF8 = new TextDecoder();
 
-/** JSON text of one float; non-finite values as strings, -0 kept. */
-export function jsonFloat(v: number): string {
-  if (v !== v) return '"NaN"';
-  if (v === Infinity) return '"Infinity"';
-  if (v === -Infinity) return '"-Infinity"';
-  if (v === 0 && 1 / v < 0) return '-0';
+/** How NaN and ±Infinity are written (see the top of this file). */
+export type NonFinite = 'string' | 'token';
+
+/** JSON text of one float; non-finite values as strings (or bare tokens), -0 kept. */
+export function jsonFloat(v: number, nonFinite: NonFinite = 'string'): string {
+  if (v !== v) return nonFinite === 'token' ? 'NaN' : '"NaN"';
+  if (v === Infinity) return nonFinite === 'token' ? 'Infinity' : '"Infinity"';
+  if (v === -Infinity) return nonFinite === 'token' ? '-Infinity' : '"-Infinity"';
+  // "-0.0" as RapidJSON writes it: Python's json.loads reads "-0" as the integer 0, losing the sign
+  if (v === 0 && 1 / v < 0) return '-0.0';
   return String(v);
 }
 
-function floats(a: Float32Array | Float64Array, start: number, end: number): string {
+function floats(a: Float32Array | Float64Array, start: number, end: number, nonFinite: NonFinite): string {
   const out: number[] = [];
   for (let i = start; i < end; i++) {
     const v = a[i];
     // NaN, ±Infinity and -0 cannot go through JSON.stringify as numbers
-    if (v - v !== 0 || (v === 0 && 1 / v < 0)) return floatsSlow(a, start, end);
+    if (v - v !== 0 || (v === 0 && 1 / v < 0)) return floatsSlow(a, start, end, nonFinite);
     out.push(v);
   }
   return JSON.stringify(out);
 }
 
-function floatsSlow(a: Float32Array | Float64Array, start: number, end: number): string {
+function floatsSlow(a: Float32Array | Float64Array, start: number, end: number, nonFinite: NonFinite): string {
   let s = '[';
-  for (let i = start; i < end; i++) s += (i > start ? ',' : '') + jsonFloat(a[i]);
+  for (let i = start; i < end; i++) s += (i > start ? ',' : '') + jsonFloat(a[i], nonFinite);
   return s + ']';
 }
 
-function halves(a: Uint16Array, start: number, end: number): string {
+function halves(a: Uint16Array, start: number, end: number, nonFinite: NonFinite): string {
   const out: number[] = [];
   for (let i = start; i < end; i++) {
     const h = a[i];
     // exponent all ones (Inf/NaN) or -0
-    if ((h & 0x7c00) === 0x7c00 || h === 0x8000) return halvesSlow(a, start, end);
+    if ((h & 0x7c00) === 0x7c00 || h === 0x8000) return halvesSlow(a, start, end, nonFinite);
     out.push(fromHalf(h));
   }
   return JSON.stringify(out);
 }
 
-function halvesSlow(a: Uint16Array, start: number, end: number): string {
+function halvesSlow(a: Uint16Array, start: number, end: number, nonFinite: NonFinite): string {
   let s = '[';
-  for (let i = start; i < end; i++) s += (i > start ? ',' : '') + jsonFloat(fromHalf(a[i]));
+  for (let i = start; i < end; i++) s += (i > start ? ',' : '') + jsonFloat(fromHalf(a[i]), nonFinite);
   return s + ']';
 }
 
@@ -106,13 +113,13 @@ function strings(a: Uint8Array[], start: number, end: number, base64: boolean): 
 }
 
 /** JSON array text of elements [start, end) of `data` (flat). */
-export function jsonArray(dt: Datatype, data: TensorData, start: number, end: number, base64 = false): string {
+export function jsonArray(dt: Datatype, data: TensorData, start: number, end: number, base64 = false, nonFinite: NonFinite = 'string'): string {
   switch (dt) {
     case 'FP32':
     case 'FP64':
-      return floats(data as Float32Array, start, end);
+      return floats(data as Float32Array, start, end, nonFinite);
     case 'FP16':
-      return halves(data as Uint16Array, start, end);
+      return halves(data as Uint16Array, start, end, nonFinite);
     case 'BOOL':
       return bools(data as Uint8Array, start, end);
     case 'INT64':

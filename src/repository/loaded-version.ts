@@ -11,6 +11,8 @@ export interface LoadVersionOptions {
   version: string;
   modelPath: string;
   config: ModelConfig;
+  /** output name → class labels (the config's `outputs.<name>.label_filename`, read by the repository) */
+  labels?: ReadonlyMap<string, readonly string[]>;
   /** cores the model's instances may use in all (intra-op threads = this / instance_count) */
   cores: number;
 }
@@ -29,8 +31,10 @@ export class LoadedVersion {
   readonly scheduler: Scheduler;
   readonly pool: ModelPool;
   readonly loadedAt: number;
+  /** output name → class labels, for the classification extension */
+  readonly labels: ReadonlyMap<string, readonly string[]>;
 
-  private constructor(name: string, version: string, pool: ModelPool, config: ResolvedModelConfig, scheduler: Scheduler) {
+  private constructor(name: string, version: string, pool: ModelPool, config: ResolvedModelConfig, scheduler: Scheduler, labels: ReadonlyMap<string, readonly string[]>) {
     this.name = name;
     this.version = version;
     this.pool = pool;
@@ -39,6 +43,7 @@ export class LoadedVersion {
     this.provider = pool.description.provider;
     this.scheduler = scheduler;
     this.loadedAt = Date.now();
+    this.labels = labels;
   }
 
   get maxBatchSize(): number {
@@ -59,6 +64,11 @@ export class LoadedVersion {
     try {
       const signature: ModelSignature = { inputs: pool.description.inputs, outputs: pool.description.outputs };
       const maxBatchSize = resolveMaxBatchSize(c.max_batch_size, signature);
+      for (const output of Object.keys(c.outputs)) {
+        if (!signature.outputs.some((o) => o.name === output)) {
+          throw new Error(`outputs.${output}: the model has no output "${output}"; its outputs are ${signature.outputs.map((o) => `"${o.name}"`).join(', ')}`);
+        }
+      }
       const db = c.dynamic_batching;
       for (const p of db.preferred_batch_sizes) {
         if (maxBatchSize > 0 && p > maxBatchSize) {
@@ -80,7 +90,7 @@ export class LoadedVersion {
         outputNames: signature.outputs.map((o) => o.name),
         runner: pool,
       });
-      return new LoadedVersion(opts.name, opts.version, pool, config, scheduler);
+      return new LoadedVersion(opts.name, opts.version, pool, config, scheduler, opts.labels ?? new Map());
     } catch (e) {
       await pool.close();
       throw e;

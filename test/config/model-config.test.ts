@@ -29,6 +29,7 @@ const DEFAULTS: ModelConfig = {
   execution_providers: ['cpu'],
   intra_op_threads: 0,
   version_policy: { latest: 1 },
+  outputs: {},
 };
 
 describe('model config defaults', () => {
@@ -61,6 +62,7 @@ instance_count: 4
 execution_providers: [tensorrt, cuda, cpu]
 intra_op_threads: 2
 version_policy: all
+outputs: { probabilities: { label_filename: labels.txt } }
 `);
     expect(c).toEqual({
       max_batch_size: 32,
@@ -76,7 +78,13 @@ version_policy: all
       execution_providers: ['tensorrt', 'cuda', 'cpu'],
       intra_op_threads: 2,
       version_policy: 'all',
+      outputs: { probabilities: { label_filename: 'labels.txt' } },
     });
+  });
+
+  it('outputs: settings by output name, label_filename a non-empty string', () => {
+    expect(configErrorOf(() => fromText('outputs: { y: { label_filename: "" } }')).issues.map((i) => i.path)).toEqual(['outputs.y.label_filename']);
+    expect(configErrorOf(() => fromText('outputs: { y: { labels: a.txt } }')).issues.map((i) => i.path)).toEqual(['outputs.y.labels']);
   });
 
   it('default_priority_level 0 means the lowest level (priority_levels)', () => {
@@ -252,7 +260,7 @@ dynamic_batching:
     );
     expect(e.message.split('\n')).toEqual([
       `config error in ${SOURCE} at instance_count: got 0, expected an integer >= 1`,
-      `config error in ${SOURCE} at max_queue_delay_us: unknown key, expected one of max_batch_size, dynamic_batching, instance_count, execution_providers, intra_op_threads, version_policy (did you mean dynamic_batching.max_queue_delay_us?)`,
+      `config error in ${SOURCE} at max_queue_delay_us: unknown key, expected one of max_batch_size, dynamic_batching, instance_count, execution_providers, intra_op_threads, version_policy, outputs (did you mean dynamic_batching.max_queue_delay_us?)`,
       `config error in ${SOURCE} at execution_providers[0]: got "gpu", expected one of cpu | cuda | tensorrt`,
       `config error in ${SOURCE} at dynamic_batching.max_queue_size: got -1, expected an integer >= 0`,
       `config error in ${SOURCE} at dynamic_batching.prefered_batch_sizes: unknown key, expected one of max_queue_delay_us, preferred_batch_sizes, max_queue_size, default_timeout_us, priority_levels, default_priority_level (did you mean "preferred_batch_sizes"?)`,

@@ -181,9 +181,14 @@ describe('decodeInferRequest: bad input', () => {
       'output "y": parameters.binary_data must be true or false, got 1',
     );
     expectInvalid(
-      () => decode({ inputs: [], outputs: [{ name: 'y', parameters: { classification: 3 } }] }),
-      'output "y": the classification extension is not supported; request the raw output',
+      () => decode({ inputs: [], outputs: [{ name: 'y', parameters: { classification: 0 } }] }),
+      'output "y": parameters.classification must be a positive integer (how many top classes to return), got 0',
     );
+    expectInvalid(
+      () => decode({ inputs: [], outputs: [{ name: 'y', parameters: { classification: '3' } }] }),
+      'output "y": parameters.classification must be a positive integer (how many top classes to return), got "3"',
+    );
+    expect(decode({ inputs: [], outputs: [{ name: 'y', parameters: { classification: 3 } }] }).outputs?.[0].parameters).toEqual({ classification: 3 });
   });
 
   it('missing name, datatype or shape', () => {
@@ -234,14 +239,16 @@ describe('decodeInferRequest: bad input', () => {
     );
   });
 
-  it('64-bit integers: out of range, or beyond 2^53 as a JSON number (already rounded by the parser)', () => {
-    const expected = 'expected an integer in [-9223372036854775808, 9223372036854775807] (INT64; beyond ±9007199254740991 send a decimal string)';
+  it('64-bit integers out of range, as decimal strings or JSON numbers', () => {
+    const expected = 'expected an integer in [-9223372036854775808, 9223372036854775807] (INT64)';
     expectInvalid(() => one({ datatype: 'INT64', shape: [1], data: ['9223372036854775808'] }), `input "x": element 0 is "9223372036854775808", ${expected}`);
-    expectInvalid(() => one({ datatype: 'INT64', shape: [1], data: [2 ** 60] }), `input "x": element 0 is 1152921504606847000, ${expected}`);
+    expectInvalid(() => decode('{"inputs": [{"name": "x", "datatype": "INT64", "shape": [1], "data": [9223372036854775808]}]}'), `input "x": element 0 is "9223372036854775808", ${expected}`);
+    expectInvalid(() => one({ datatype: 'INT64', shape: [1], data: [2 ** 70] }), `input "x": element 0 is 1.1805916207174113e+21, ${expected}`);
     expectInvalid(() => one({ datatype: 'INT64', shape: [1], data: ['1e3'] }), `input "x": element 0 is "1e3", ${expected}`);
+    expectInvalid(() => one({ datatype: 'UINT64', shape: [1], data: [-1] }), 'input "x": element 0 is -1, expected an integer in [0, 18446744073709551615] (UINT64)');
     expectInvalid(
-      () => one({ datatype: 'UINT64', shape: [1], data: [-1] }),
-      'input "x": element 0 is -1, expected an integer in [0, 18446744073709551615] (UINT64; beyond ±9007199254740991 send a decimal string)',
+      () => decode('{"inputs": [{"name": "x", "datatype": "UINT64", "shape": [1], "data": [18446744073709551616]}]}'),
+      'input "x": element 0 is "18446744073709551616", expected an integer in [0, 18446744073709551615] (UINT64)',
     );
   });
 
@@ -256,16 +263,94 @@ describe('decodeInferRequest: bad input', () => {
     );
   });
 
-  it('neither data nor binary_data_size, or shared memory', () => {
+  it('neither data nor binary_data_size; shared memory inputs wait for the gateway to read their region', () => {
     expectInvalid(() => one({ datatype: 'FP32', shape: [1] }), 'input "x": has neither "data" nor parameters.binary_data_size; send one of them');
+    const shm = one({ datatype: 'FP32', shape: [2], parameters: { shared_memory_region: 'r', shared_memory_byte_size: 8 } }).inputs[0];
+    expect(shm.data).toEqual(new Float32Array(0));
+    expect(shm.parameters).toEqual({ shared_memory_region: 'r', shared_memory_byte_size: 8 });
     expectInvalid(
-      () => one({ datatype: 'FP32', shape: [1], parameters: { shared_memory_region: 'r' } }),
-      'input "x": shared memory inputs are not supported; send "data" or use the binary extension',
+      () => one({ datatype: 'FP32', shape: [1], data: [1], parameters: { shared_memory_region: 'r', shared_memory_byte_size: 4 } }),
+      'input "x": has both "data" and parameters.shared_memory_region; send one of them',
     );
+    const out = decode({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1] }], parameters: { binary_data_output: true }, outputs: [{ name: 'y', parameters: { shared_memory_region: 'r', shared_memory_byte_size: 4 } }] });
+    expect(out.outputs?.[0].binary).toBe(false);
   });
 
   it('never lets a non-GatewayError escape for odd JSON values', () => {
     const odd: unknown[] = [null, true, 'x', 0, [], {}, { inputs: [null] }, { inputs: [{ name: 'x', datatype: 'FP32', shape: [1e300, 1e300], data: [] }] }];
     for (const o of odd) expect(errorOf(() => decode(o))).toBeInstanceOf(GatewayError);
+  });
+});
+
+describe('decodeInferRequest: JSON numbers as Triton reads them', () => {
+  const raw = (datatype: string, data: string, shape = '[3]'): InferRequest =>
+    decode(`{"inputs": [{"name": "x", "datatype": "${datatype}", "shape": ${shape}, "data": ${data}}]}`);
+
+  it('takes bare NaN, Inf, Infinity, -Inf, -Infinity and -NaN tokens for FP16/FP32/FP64', () => {
+    expect(Array.from(raw('FP32', '[NaN, Infinity, -Infinity]').inputs[0].data as Float32Array)).toEqual([NaN, Infinity, -Infinity]);
+    expect(raw('FP64', '[Inf,-Inf,-NaN]').inputs[0].data).toEqual(new Float64Array([Infinity, -Infinity, NaN]));
+    expect(Array.from(raw('FP16', '[1.5,NaN,-Infinity]').inputs[0].data as Uint16Array)).toEqual([toHalf(1.5), toHalf(NaN), toHalf(-Infinity)]);
+    // Python's json.dumps of a list with non-finite floats, nested rows
+    expect(Array.from(raw('FP32', '[[1.0, NaN], [-Infinity, 2.5]]', '[2, 2]').inputs[0].data as Float32Array)).toEqual([1, NaN, -Infinity, 2.5]);
+  });
+
+  it('never changes a string while rewriting the tokens, and takes them anywhere outside strings', () => {
+    const req = decode(
+      '{"id": "NaN Infinity 12345678901234567890", "parameters": {"note": "-Inf \\" NaN"}, "inputs": [{"name": "x", "datatype": "FP32", "shape": [1], "data": [NaN]}, {"name": "s", "datatype": "BYTES", "shape": [2], "data": ["NaN", "a\\\\"]}]}',
+    );
+    expect(req.id).toBe('NaN Infinity 12345678901234567890');
+    expect(req.parameters).toEqual({ note: '-Inf " NaN' });
+    expect(new TextDecoder().decode((req.inputs[1].data as Uint8Array[])[0])).toBe('NaN');
+    expect(new TextDecoder().decode((req.inputs[1].data as Uint8Array[])[1])).toBe('a\\');
+    expect(Number.isNaN((req.inputs[0].data as Float32Array)[0])).toBe(true);
+  });
+
+  it('still refuses malformed JSON with the parser message for the text the client sent', () => {
+    const e = errorOf(() => decode('{"inputs": [NaNa]}'));
+    expect(e.code).toBe('SY_ERR_MALFORMED_JSON');
+    expect(e.message).toMatch(/^malformed JSON: /);
+    expect(errorOf(() => decode('{"inputs": [Infinit]}')).code).toBe('SY_ERR_MALFORMED_JSON');
+    expect(errorOf(() => decode('{"inputs": [nan]}')).code).toBe('SY_ERR_MALFORMED_JSON');
+    expect(errorOf(() => decode('{"inputs": "unterminated NaN')).code).toBe('SY_ERR_MALFORMED_JSON');
+  });
+
+  it('refuses non-finite tokens for integer types, naming the element', () => {
+    expectInvalid(() => raw('INT32', '[1, NaN, 3]'), 'input "x": element 1 is "NaN", expected an integer in [-2147483648, 2147483647] (INT32)');
+  });
+
+  it('reads INT64/UINT64 JSON numbers beyond ±2^53 exactly, at their extremes too', () => {
+    const i64 = raw('INT64', '[9223372036854775807, -9223372036854775808, 9007199254740993]').inputs[0].data as BigInt64Array;
+    expect(Array.from(i64)).toEqual([2n ** 63n - 1n, -(2n ** 63n), 2n ** 53n + 1n]);
+    const u64 = raw('UINT64', '[18446744073709551615, 9007199254740993, 0]').inputs[0].data as BigUint64Array;
+    expect(Array.from(u64)).toEqual([2n ** 64n - 1n, 2n ** 53n + 1n, 0n]);
+    // nested, mixed with safe numbers and decimal strings
+    const nested = raw('INT64', '[[1, "-9223372036854775807"], [12345678901234567, -12345678901234567]]', '[2, 2]').inputs[0].data as BigInt64Array;
+    expect(Array.from(nested)).toEqual([1n, -(2n ** 63n) + 1n, 12345678901234567n, -12345678901234567n]);
+  });
+
+  it('finds the exact digits of the right input when several inputs and the binary extension are used', () => {
+    const json = '{"inputs": [{"name": "a", "datatype": "INT64", "shape": [1], "data": [1]}, {"name": "b", "datatype": "FP32", "shape": [1], "parameters": {"binary_data_size": 4}}, {"name": "c", "datatype": "UINT64", "shape": [2], "data": [18446744073709551614, NaN]}]}';
+    const bytes = new TextEncoder().encode(json);
+    const bodyBytes = new Uint8Array(bytes.byteLength + 4);
+    bodyBytes.set(bytes);
+    bodyBytes.set(new Uint8Array(new Float32Array([2.5]).buffer), bytes.byteLength);
+    // the UINT64 input has a NaN: a decode error naming it, after the exact digits were read
+    expectInvalid(
+      () => decodeInferRequest(bodyBytes, bytes.byteLength, 'm', null, 0),
+      'input "c": element 1 is "NaN", expected an integer in [0, 18446744073709551615] (UINT64)',
+    );
+    const ok = new TextEncoder().encode(json.replace(', NaN]', ', 7]'));
+    const okBody = new Uint8Array(ok.byteLength + 4);
+    okBody.set(ok);
+    okBody.set(new Uint8Array(new Float32Array([2.5]).buffer), ok.byteLength);
+    const req = decodeInferRequest(okBody, ok.byteLength, 'm', null, 0);
+    expect(Array.from(req.inputs[2].data as BigUint64Array)).toEqual([2n ** 64n - 2n, 7n]);
+    expect(Array.from(req.inputs[1].data as Float32Array)).toEqual([2.5]);
+  });
+
+  it('leaves other fields alone: a long integer outside INT64 data is a plain number', () => {
+    const req = decode('{"parameters": {"big": 12345678901234567890}, "inputs": [{"name": "x", "datatype": "INT64", "shape": [1], "data": [12345678901234567]}]}');
+    expect(req.parameters).toEqual({ big: Number('12345678901234567890') });
+    expect(Array.from(req.inputs[0].data as BigInt64Array)).toEqual([12345678901234567n]);
   });
 });

@@ -68,14 +68,26 @@ describe('encodeInferResponse: JSON', () => {
     expect(text).toContain('"data":[18446744073709551615,9007199254740992]');
   });
 
-  it('writes non-finite floats as "NaN"/"Infinity"/"-Infinity" strings and keeps -0', () => {
+  it('writes non-finite floats as "NaN"/"Infinity"/"-Infinity" strings and keeps -0 (as -0.0)', () => {
     const text = (dt: Tensor['datatype'], data: TensorData): string => {
       const { body } = encodeInferResponse(new InferResponse('r', 'm', '1', [new Tensor('y', dt, [data.length], data)]), jsonRequest());
       return /"data":(\[[^\]]*\])/.exec(body.toString('utf8'))![1];
     };
-    expect(text('FP32', new Float32Array([1, NaN, Infinity, -Infinity, -0]))).toBe('[1,"NaN","Infinity","-Infinity",-0]');
-    expect(text('FP64', new Float64Array([-0, 0.25]))).toBe('[-0,0.25]');
-    expect(text('FP16', new Uint16Array([0x7e00, 0x7c00, 0xfc00, 0x8000, 0x3c00]))).toBe('["NaN","Infinity","-Infinity",-0,1]');
+    expect(text('FP32', new Float32Array([1, NaN, Infinity, -Infinity, -0]))).toBe('[1,"NaN","Infinity","-Infinity",-0.0]');
+    expect(text('FP64', new Float64Array([-0, 0.25]))).toBe('[-0.0,0.25]');
+    expect(text('FP16', new Uint16Array([0x7e00, 0x7c00, 0xfc00, 0x8000, 0x3c00]))).toBe('["NaN","Infinity","-Infinity",-0.0,1]');
+  });
+
+  it("writes non-finite floats as Triton's bare NaN/Infinity/-Infinity tokens when asked (REST)", () => {
+    const text = (dt: Tensor['datatype'], data: TensorData): string => {
+      const { body } = encodeInferResponse(new InferResponse('r', 'm', '1', [new Tensor('y', dt, [data.length], data)]), jsonRequest(), 'token');
+      return /"data":(\[[^\]]*\])/.exec(body.toString('utf8'))![1];
+    };
+    expect(text('FP32', new Float32Array([1, NaN, Infinity, -Infinity, -0]))).toBe('[1,NaN,Infinity,-Infinity,-0.0]');
+    expect(text('FP64', new Float64Array([Number.MAX_VALUE, -Infinity]))).toBe('[1.7976931348623157e+308,-Infinity]');
+    expect(text('FP16', new Uint16Array([0x7e00, 0x7c00, 0xfc00, 0x3c00]))).toBe('[NaN,Infinity,-Infinity,1]');
+    // finite data is the same either way
+    expect(text('FP32', new Float32Array([0.5, -2]))).toBe('[0.5,-2]');
   });
 
   it('writes BYTES as base64 when the requested output or the tensor asks for content_type base64', () => {
