@@ -6,3 +6,6 @@ export { Monitoring, type MonitoringOptions, type RequestContext } from './monit
 export { Tracing, startTracing, RequestSpan } from './tracing.js';
 export { type LabelOutcome } from './evaluation/index.js';
 export { writeReferenceFile, SampleFileError } from './drift/index.js';
+export { isAdjustable, switchesFor, type AdjustableLogger, type LogSwitches } from './logger.js';
+export { TraceSettings, traceChangesFromJson, type TraceSettingChanges, type TraceSettingsJson } from './trace-settings.js';
+export { LogSettings, logChangesFromJson, type LogSettingChanges, type LogSettingsJson } from './log-settings.js';

@@ -17,6 +17,7 @@ import { modelInferHandler } from './model-infer.js';
 import { StreamInferSession, type StreamReplyInit } from './model-stream-infer.js';
 import { addReflection } from './reflection.js';
 import { serviceRpcs } from './rpcs.js';
+import { extensionRpcs } from './extension-rpcs.js';
 import { serviceDefinition } from './service-definition.js';
 
 /** How long close() waits for calls in progress before cutting them. */
@@ -38,6 +39,7 @@ export class GrpcServer {
     const maxInflight = cfg.max_stream_inflight;
     const inference: UntypedServiceImplementation = {
       ...serviceRpcs(gateway),
+      ...extensionRpcs(gateway),
       modelInfer: modelInferHandler(gateway),
       modelStreamInfer: (call: ServerDuplexStream<ModelInferRequest, StreamReplyInit>) => {
         new StreamInferSession(gateway, call, maxInflight);

@@ -19,6 +19,7 @@ import type { Gateway } from '../../gateway.js';
 import { ROUTE_ACTIONS, type RouteAction } from '../../routing/index.js';
 import { checkAdminAccess } from '../admin-auth.js';
 import { readBody } from './body.js';
+import { decodeSegment, parseJsonBody } from './json-endpoint.js';
 import { Exchange } from './reply.js';
 
 const BODY_LIMIT = 1 << 20;
@@ -32,21 +33,9 @@ interface AdminCall {
   readonly query: string;
 }
 
-function decodeSegment(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new GatewayError('SY_ERR_BAD_REQUEST', `malformed percent-encoding in the URL path segment ${JSON.stringify(raw.slice(0, 130))}`);
-  }
-}
-
 function parseBody(body: Buffer): unknown {
   if (body.byteLength === 0) throw new GatewayError('SY_ERR_BAD_REQUEST', 'the request needs a JSON body: the route spec (see the README\'s Routes section)');
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw new GatewayError('SY_ERR_MALFORMED_JSON', `malformed JSON: ${(e as Error).message}`);
-  }
+  return parseJsonBody(body);
 }
 
 function auditLimit(query: string): number {
