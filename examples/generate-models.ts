@@ -4,7 +4,7 @@
  * a seeded PRNG, so a rerun writes byte-identical files; nothing is downloaded.
  *
  * Layout written (Triton-style repository):
- *   tabular/{1,2}/model.onnx, tabular/config.yaml
+ *   tabular/{1,2}/model.onnx, tabular/config.yaml, tabular/labels.txt
  *   heavy/1/model.onnx,       heavy/config.yaml
  *   dtypes/1/model.onnx,      dtypes/config.yaml
  *   simple, simple_int8, simple_string, simple_identity: /1/model.onnx + config.yaml
@@ -24,7 +24,12 @@ const TABULAR_CONFIG = `max_batch_size: 64
 dynamic_batching: { max_queue_delay_us: 0, max_queue_size: 4096 }
 instance_count: 1
 version_policy: all
+# class names of the probabilities output, for the classification extension
+outputs: { probabilities: { label_filename: labels.txt } }
 `;
+
+/** Names of the tabular model's three classes (index order of its probabilities output). */
+export const TABULAR_LABELS: readonly string[] = ['low', 'medium', 'high'];
 
 const HEAVY_CONFIG = `max_batch_size: 64
 dynamic_batching: { max_queue_delay_us: 0 }
@@ -47,7 +52,9 @@ Do not edit them by hand; a test fails when they differ from what the script wri
 **tabular** (versions 1 and 2): a small MLP classifier. Input \`x\` FP32 [-1, 16]; outputs
 \`probabilities\` FP32 [-1, 3] (softmax of the logits) and \`label\` INT64 [-1] (their argmax).
 The two versions share the signature and differ in their weights, for A/B and canary routing.
-Dynamic batching up to 64, all versions served.
+Dynamic batching up to 64, all versions served. \`labels.txt\` names the three classes (low,
+medium, high) for Triton's classification extension: ask for \`probabilities\` with
+\`"parameters": {"classification": 2}\` and get \`"0.612345:2:high"\`-style top-2 strings.
 
 **heavy** (version 1): a compute-bound model for benchmarks. Input \`x\` FP32 [-1, 512]; 48
 512×512 MatMul+Relu layers cycling over six weights (about 0.24 ms of CPU time per row at
@@ -76,6 +83,7 @@ export function buildRepository(): Map<string, Uint8Array> {
     files.set(`tabular/${version}/model.onnx`, tabularModel(seed));
   }
   files.set('tabular/config.yaml', text(TABULAR_CONFIG));
+  files.set('tabular/labels.txt', text(TABULAR_LABELS.join('\n') + '\n'));
   files.set('heavy/1/model.onnx', heavyModel());
   files.set('heavy/config.yaml', text(HEAVY_CONFIG));
   files.set('dtypes/1/model.onnx', dtypesModel());

@@ -2,17 +2,22 @@ import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config/index.js';
-import { GatewayError, InferRequest, deadlineExceeded, newRequestId, toGatewayError, validateRequest, type InferResponse } from './core/index.js';
+import { GatewayError, InferRequest, deadlineExceeded, newRequestId, toGatewayError, validateRequest, type InferResponse, type Protocol } from './core/index.js';
 import { BATCH_COMPLETE_CHANNEL, type BatchCompleteEvent } from './batching/index.js';
 import { MODEL_LOAD_CHANNEL, ModelRepository, type LoadedVersion } from './repository/index.js';
 import { FeatureService } from './features/index.js';
 import { PipelineContext } from './pipeline-context.js';
 import { createRouteStore, feedbackUnknown, Router, type Decision, type RouteRequest } from './routing/index.js';
 import { ShadowMirror } from './shadow-mirror.js';
-import { tritonModelConfig, type ModelConfigJson } from './protocol/index.js';
+import { SERVER_VERSION, applyClassification, planClassification, SharedMemoryRegistry, readSharedMemoryInputs, usesSharedMemory, writeSharedMemoryOutputs, type ModelConfigJson } from './protocol/index.js';
+import { ModelCatalog } from './model-catalog.js';
+import type { ModelSignature } from './core/tensor.js';
+import { parseConfigOverride, type IndexEntry } from './repository/index.js';
 import {
   InferenceStatistics,
+  LogSettings,
   Metrics,
+  TraceSettings,
   Monitoring,
   REQUEST_END_CHANNEL,
   silentLogger,
@@ -59,7 +64,15 @@ export class Gateway {
   router!: Router;
   /** runs the shadow copies of routed requests */
   private shadows!: ShadowMirror;
+  /** metadata, readiness, config, statistics and index of models and routes alike */
+  private catalog!: ModelCatalog;
   private readonly stats = new InferenceStatistics();
+  /** system shared memory regions the clients registered (Triton's shared memory extension) */
+  readonly sharedMemory = new SharedMemoryRegistry();
+  /** Triton's trace settings: which requests get spans */
+  traceSettings!: TraceSettings;
+  /** Triton's log settings: the log level at run time */
+  readonly logSettings: LogSettings;
   /** set once stop() begins: new requests are refused with 503 */
   draining = false;
   private readonly onBatch = (msg: unknown): void => this.batchSpan(msg as BatchCompleteEvent);
@@ -76,6 +89,7 @@ export class Gateway {
   private constructor(config: ServerConfig, log: Logger) {
     this.config = config;
     this.log = log;
+    this.logSettings = new LogSettings(log);
     this.repository = new ModelRepository({
       root: config.model_repository,
       modelDefaults: config.model_defaults,
@@ -108,6 +122,8 @@ export class Gateway {
         versions: (m) => repo.index(true).filter((e) => e.name === m).map((e) => e.version),
       },
     });
+    g.catalog = new ModelCatalog(repo, g.router, g.stats);
+    g.traceSettings = new TraceSettings(g.monitoring.tracing.enabled);
     g.shadows = new ShadowMirror({ repository: repo, router: g.router, monitoring: g.monitoring, maxInflight: c.shadow.max_inflight, draining: () => g.draining });
     return g;
   }
@@ -124,13 +140,15 @@ export class Gateway {
   async infer(req: InferRequest): Promise<InferResponse> {
     if (req.id === '') req.id = newRequestId();
     const tracing = this.monitoring.tracing;
-    const span = tracing.enabled ? tracing.startRequestSpan(req.traceparent, { requestId: req.id, model: req.modelName, protocol: req.protocol }, null, req.receivedAt) : null;
+    const span = tracing.enabled && this.traceSettings.sample(req.modelName, req.traceparent !== null) ? tracing.startRequestSpan(req.traceparent, { requestId: req.id, model: req.modelName, protocol: req.protocol }, null, req.receivedAt) : null;
     req.trace = span;
     const ctx = new PipelineContext(span);
     let target: LoadedVersion | null = null;
     let decision: Decision | null = null;
     try {
       if (this.draining) throw new GatewayError('SY_ERR_DRAINING', 'server is shutting down; send the request to another replica', { retryAfterS: 1 });
+      const shm = usesSharedMemory(req);
+      if (shm) readSharedMemoryInputs(req, this.sharedMemory);
       if (this.router.has(req.modelName)) {
         decision = this.route(req, ctx);
         target = this.repository.resolve(decision.target.model, decision.target.version);
@@ -152,8 +170,11 @@ export class Gateway {
         ctx.featuresUs = (performance.now() - started) * 1000;
       }
       const items = validateRequest(req, target.signature, target.maxBatchSize, `model "${target.name}" version "${target.version}"`);
+      // Triton's classification extension: checked before the run, applied to the answer only
+      const classes = req.outputs === null ? null : planClassification(req, target);
       if (req.deadline <= performance.now()) throw deadlineExceeded(target.name, target.version);
       const resp = await target.scheduler.enqueue(req, items);
+      if (shm) writeSharedMemoryOutputs(req, resp, this.sharedMemory);
       if (ctx.featuresDefaulted !== null) (resp.parameters ??= {}).features_defaulted = ctx.featuresDefaulted;
       if (decision !== null) {
         (resp.parameters ??= {}).route = decision.route;
@@ -161,7 +182,7 @@ export class Gateway {
         if (decision.shadows.length > 0) this.shadows.mirror(req, resp, decision, ctx);
       }
       this.finish(req, target, resp, null, ctx);
-      return resp;
+      return classes === null ? resp : applyClassification(classes, resp);
     } catch (e) {
       const err = toGatewayError(e);
       if (err.code === 'SY_ERR_INTERNAL') this.log.error('internal error', { requestId: req.id, model: req.modelName, err: e });
@@ -169,6 +190,21 @@ export class Gateway {
       this.finish(req, target, null, err, ctx);
       throw err;
     }
+  }
+
+  /**
+   * Counts and logs a request the transport refused before it could become an InferRequest
+   * (malformed JSON, a body over the limit, an undecodable gRPC message): it appears in
+   * requests_total with its error code and in the request log, as every answered request
+   * does. Returns the error as the client will see it.
+   */
+  rejected(r: { protocol: Protocol; model: string; version: string | null; id: string; receivedAt: number }, e: unknown): GatewayError {
+    const err = toGatewayError(e);
+    if (err.code === 'SY_ERR_INTERNAL') this.log.error('internal error', { requestId: r.id, model: r.model, err: e });
+    const req = new InferRequest(r.model.slice(0, 256), r.version, [], r.protocol, r.receivedAt);
+    req.id = r.id === '' ? newRequestId() : r.id.slice(0, 256);
+    this.finish(req, null, null, err, new PipelineContext(null));
+    return err;
   }
 
   /** Whether `name` is a route (transports copy the routing headers only for routes). */
@@ -241,26 +277,60 @@ export class Gateway {
     return result;
   }
 
-  /** Triton-style model configuration of a served version (newest READY when version is null). */
+  // The door every transport uses for everything but inference: a route answers each call as
+  // a model does (see ModelCatalog), so no kind of model can be visible to one call only.
+
+  /** What GET /v2 and ServerMetadata answer. */
+  serverMetadata(extensions: readonly string[]): { name: string; version: string; extensions: string[] } {
+    return { name: this.config.server_name, version: SERVER_VERSION, extensions: [...extensions] };
+  }
+
+  /** KServe v2 model metadata of a model (version) or route; 404 when unknown. */
+  modelMetadata(model: string, version: string | null): Record<string, unknown> {
+    return this.catalog.metadata(model, version);
+  }
+
+  /** Whether a model (version) or route can serve now; throws 404 when the name is unknown. */
+  modelReady(model: string, version: string | null): boolean {
+    return this.catalog.ready(model, version) && !this.draining;
+  }
+
+  /** Triton-style model configuration of a served version (newest READY when version is null) or route. */
   modelConfig(model: string, version: string | null): ModelConfigJson {
-    return tritonModelConfig(this.repository.resolve(model, version));
+    return this.catalog.config(model, version);
   }
 
   /**
    * Triton-style inference statistics of every served version (model null), of every served
-   * version of `model` (version null), or of one version. Unknown model or version → 404.
+   * version of `model` (version null), of one version, or of a route. Unknown → 404.
    */
   statistics(model: string | null, version: string | null): ModelStatisticsJson[] {
-    if (model !== null && version !== null) {
-      const v = this.repository.resolve(model, version);
-      return [this.stats.snapshot(v.name, v.version)];
-    }
-    if (model !== null) this.repository.resolve(model, null);
-    return this.repository
-      .served()
-      .filter((v) => model === null || v.name === model)
-      .sort((a, b) => (a.name === b.name ? Number(a.version) - Number(b.version) : a.name < b.name ? -1 : 1))
-      .map((v) => this.stats.snapshot(v.name, v.version));
+    return this.catalog.statistics(model, version);
+  }
+
+  /** The repository index (every model and version with its state), routes included. */
+  index(readyOnly: boolean): IndexEntry[] {
+    return this.catalog.index(readyOnly);
+  }
+
+  /** The signature of a model or route (the v1 `:predict` shim decodes against it). */
+  signature(model: string): ModelSignature {
+    return this.catalog.signature(model);
+  }
+
+  /**
+   * Loads (or reloads) a model from the repository; `configOverride` is Triton's `config`
+   * load parameter (JSON text), which stands in for the model's config.yaml for this load.
+   */
+  async load(model: string, configOverride: string | null): Promise<void> {
+    this.catalog.checkNotRoute(model, 'loaded');
+    const override = configOverride === null ? null : parseConfigOverride(configOverride, model);
+    await this.repository.load(model, override);
+  }
+
+  async unload(model: string): Promise<void> {
+    this.catalog.checkNotRoute(model, 'unloaded');
+    await this.repository.unload(model);
   }
 
   /** Everything that happens once per finished request: metrics, statistics, request log, drift, spans. */
@@ -320,6 +390,7 @@ export class Gateway {
     unsubscribe(MODEL_LOAD_CHANNEL, this.onModelState);
     this.metrics.close();
     this.stats.close();
+    this.sharedMemory.close();
   }
 }
 

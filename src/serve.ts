@@ -48,7 +48,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: Pi
     http: `${config.http.host}:${httpPort}`,
     grpc: grpc === null ? 'disabled' : `${config.grpc.host}:${grpcPort}`,
     uws: uwsNative ? 'native' : 'js-fallback',
-    models: gateway.repository.index().map((e) => `${e.name}@${e.version}:${e.state}`),
+    models: gateway.index(false).map((e) => `${e.name}@${e.version}:${e.state}`),
   });
   let stopping: Promise<void> | null = null;
   return {

@@ -143,6 +143,13 @@ export const ServerConfigSchema = Type.Object(
       expected: 'a non-empty string or null',
       secret: true,
     }),
+    server_name: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      default: 'switchyard',
+      description:
+        'the server name GET /v2 and gRPC ServerMetadata answer; Triton\'s client examples check for "triton", so the bundled example config says that',
+    }),
     redis: RedisSchema,
     drain_timeout_s: Type.Number({
       minimum: 0,

@@ -88,10 +88,17 @@ export function toGatewayError(e: unknown): GatewayError {
 
 // Constructors for the errors raised in more than one place, so their wording stays the same.
 
+/** Unknown model (version). The message starts with Triton's phrase, which Triton's clients match on. */
 export function modelNotFound(model: string, version?: string | null): GatewayError {
   return version
-    ? new GatewayError('SY_ERR_MODEL_NOT_FOUND', `model "${model}" has no version "${version}"; GET /v2/repository/index lists what is served`)
-    : new GatewayError('SY_ERR_MODEL_NOT_FOUND', `unknown model "${model}"; GET /v2/repository/index lists what is served`);
+    ? new GatewayError('SY_ERR_MODEL_NOT_FOUND', `Request for unknown model: '${model}' version ${version} is not found; GET /v2/repository/index lists what is served`)
+    : new GatewayError('SY_ERR_MODEL_NOT_FOUND', `Request for unknown model: '${model}' is not found; GET /v2/repository/index lists what is served`);
+}
+
+/** A model in the repository that serves nothing now (failed to load, or unloaded): 404 with why. */
+export function modelNotServed(model: string, version: string | null, why: string): GatewayError {
+  const what = version === null ? `'${model}' has no available versions` : `'${model}' version ${version} is not available`;
+  return new GatewayError('SY_ERR_MODEL_NOT_FOUND', `Request for unknown model: ${what} (${why}); load it with POST /v2/repository/models/${model}/load`);
 }
 
 export function queueFull(model: string, version: string, size: number): GatewayError {

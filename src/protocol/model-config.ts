@@ -39,6 +39,8 @@ export interface TensorConfigJson {
   name: string;
   data_type: string;
   dims: number[];
+  /** outputs with class labels (classification extension): the labels file, as in Triton */
+  label_filename?: string;
 }
 
 /** Triton's DataType enum names for the v2 datatypes. */
@@ -58,8 +60,14 @@ const TRITON_TYPE: Record<Datatype, string> = {
   BYTES: 'TYPE_STRING',
 };
 
-function tensorConfig(t: TensorSpec, batched: boolean): TensorConfigJson {
+/** A tensor as Triton's config lists it: with a batch dimension (`batched`), dims leave it out. */
+export function tensorConfig(t: TensorSpec, batched: boolean): TensorConfigJson {
   return { name: t.name, data_type: TRITON_TYPE[t.datatype], dims: batched ? t.shape.slice(1) : [...t.shape] };
+}
+
+function withLabels(t: TensorConfigJson, labelFilename: string | undefined): TensorConfigJson {
+  if (labelFilename !== undefined) t.label_filename = labelFilename;
+  return t;
 }
 
 export function tritonModelConfig(v: LoadedVersion): ModelConfigJson {
@@ -77,7 +85,7 @@ export function tritonModelConfig(v: LoadedVersion): ModelConfigJson {
       policy === 'all' ? { all: {} } : 'latest' in policy ? { latest: { num_versions: policy.latest } } : { specific: { versions: [...policy.specific] } },
     max_batch_size: c.max_batch_size,
     input: v.signature.inputs.map((t) => tensorConfig(t, batched)),
-    output: v.signature.outputs.map((t) => tensorConfig(t, batched)),
+    output: v.signature.outputs.map((t) => withLabels(tensorConfig(t, batched), c.outputs[t.name]?.label_filename)),
     instance_group: [{ name: v.name, kind: gpu ? 'KIND_GPU' : 'KIND_CPU', count: c.instance_count }],
     default_model_filename: 'model.onnx',
     parameters: {

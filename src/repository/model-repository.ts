@@ -3,8 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseModelConfig, resolveModelConfig, type ModelConfig, type PartialModelConfig, type VersionPolicy } from '../config/index.js';
-import { GatewayError, modelNotFound } from '../core/errors.js';
+import { GatewayError, modelNotFound, modelNotServed } from '../core/errors.js';
 import type { Logger } from '../telemetry/logger.js';
+import { readLabels } from './labels.js';
 import { LoadedVersion } from './loaded-version.js';
 import { checkModelName, confined, isDirectory, isFile, isValidModelName, isValidVersion } from './paths.js';
 
@@ -94,43 +95,68 @@ export class ModelRepository {
   }
 
   /**
-   * (Re)loads a model: reads its config, loads the versions its policy selects in fresh
-   * workers, swaps them in, and retires versions no longer selected. Resolves when done;
-   * rejects with SY_ERR_LOAD_FAILED (the model stays as it was where a version failed).
+   * (Re)loads a model: reads its config (or takes `override`, a config object standing in for
+   * its config.yaml for this load), loads the versions its policy selects in fresh workers,
+   * swaps them in, and retires versions no longer selected. Resolves when done; rejects with
+   * SY_ERR_LOAD_FAILED (the model stays as it was where a version failed). A name that was
+   * never served and fails to load leaves nothing behind: it stays unknown (404), not a
+   * permanently unavailable model clients would retry.
    */
-  load(name: string): Promise<void> {
+  load(name: string, override: Record<string, unknown> | null = null): Promise<void> {
     checkModelName(name);
+    if (override !== null) {
+      // a bad override is the caller's mistake: refused before the model is touched
+      try {
+        resolveModelConfig(override, this.opts.modelDefaults, 'the config override');
+      } catch (e) {
+        return Promise.reject(new GatewayError('SY_ERR_BAD_REQUEST', `failed to load "${name}": ${e instanceof Error ? e.message : String(e)}`));
+      }
+    }
     const entry = this.entry(name);
-    const run = entry.pending.then(() => this.doLoad(entry));
+    const run = entry.pending.then(() => this.doLoad(entry, override)).catch((e: unknown) => {
+      if (entry.versions.size === 0 && this.models.get(name) === entry && !isDirectory(join(this.opts.root, name))) this.models.delete(name);
+      throw e;
+    });
     entry.pending = run.catch(() => undefined);
     return run;
   }
 
+  /** Drains and stops every version of a model; it stays in the index (as unloaded) while its folder is there. */
   unload(name: string): Promise<void> {
     checkModelName(name);
     const entry = this.models.get(name);
     if (entry === undefined) return Promise.reject(modelNotFound(name));
-    const run = entry.pending.then(() => this.doUnload(entry, 'unloaded'));
+    const run = entry.pending.then(async () => {
+      await this.doUnload(entry, 'unloaded');
+      entry.versions.clear();
+      if (!isDirectory(join(this.opts.root, name)) && this.models.get(name) === entry) this.models.delete(name);
+    });
     entry.pending = run.catch(() => undefined);
     return run;
   }
 
-  /** The version to serve a request: the named one, or the newest READY one. */
+  /**
+   * The version to serve a request: the named one, or the newest READY one. A model (version)
+   * that is loading or unloading is 503 (retry soon); one that is not served at all (never
+   * loaded, failed, unloaded) is 404 with the reason.
+   */
   resolve(name: string, version: string | null): LoadedVersion {
     const entry = this.models.get(name);
     if (entry === undefined) throw modelNotFound(name);
     if (version === null) {
       if (entry.latest !== null) return entry.latest;
-      throw new GatewayError('SY_ERR_MODEL_UNAVAILABLE', `model "${name}" has no version ready${entry.reason ? `: ${entry.reason}` : ''}`, {
-        retryAfterS: 1,
-      });
+      const busy = [...entry.versions.values()].find((v) => v.state === 'LOADING' || v.state === 'UNLOADING');
+      if (busy !== undefined) throw new GatewayError('SY_ERR_MODEL_UNAVAILABLE', `model "${name}" has no version ready yet: version ${busy.version} is ${busy.state}; retry shortly`, { retryAfterS: 1 });
+      const why = entry.reason || [...entry.versions.values()].map((v) => `version ${v.version}: ${v.reason || v.state}`).join('; ') || 'not loaded';
+      throw modelNotServed(name, null, why);
     }
     const v = entry.versions.get(version);
     if (v === undefined) throw modelNotFound(name, version);
     if (v.served === null || v.state !== 'READY') {
-      throw new GatewayError('SY_ERR_MODEL_UNAVAILABLE', `model "${name}" version "${version}" is ${v.state}${v.reason ? `: ${v.reason}` : ''}`, {
-        retryAfterS: 1,
-      });
+      if (v.state === 'LOADING' || v.state === 'UNLOADING') {
+        throw new GatewayError('SY_ERR_MODEL_UNAVAILABLE', `model "${name}" version "${version}" is ${v.state}; retry shortly`, { retryAfterS: 1 });
+      }
+      throw modelNotServed(name, version, v.reason || v.state);
     }
     return v.served;
   }
@@ -196,14 +222,15 @@ export class ModelRepository {
     return e;
   }
 
-  private readConfig(name: string): ModelConfig {
+  private readConfig(name: string, override: Record<string, unknown> | null): ModelConfig {
+    if (override !== null) return resolveModelConfig(override, this.opts.modelDefaults, `the config override of ${name}`);
     const file = confined(this.opts.root, name, 'config.yaml');
     const display = `${name}/config.yaml`;
     const partial = file !== null && isFile(file) ? parseModelConfig(readFileSync(file, 'utf8'), display) : null;
     return resolveModelConfig(partial, this.opts.modelDefaults, display);
   }
 
-  private async doLoad(entry: ModelEntry): Promise<void> {
+  private async doLoad(entry: ModelEntry, override: Record<string, unknown> | null): Promise<void> {
     const { name } = entry;
     const dir = confined(this.opts.root, name);
     if (dir === null || !isDirectory(dir)) {
@@ -211,8 +238,10 @@ export class ModelRepository {
       throw new GatewayError('SY_ERR_LOAD_FAILED', `failed to load "${name}": no such model directory in the repository`);
     }
     let config: ModelConfig;
+    let labels: ReadonlyMap<string, readonly string[]>;
     try {
-      config = this.readConfig(name);
+      config = this.readConfig(name, override);
+      labels = readLabels(dir, name, config);
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       this.fail(entry, reason);
@@ -242,7 +271,7 @@ export class ModelRepository {
         const modelPath = confined(dir, version, 'model.onnx');
         try {
           if (modelPath === null) throw new Error('model.onnx resolves outside the repository');
-          const loaded = await LoadedVersion.load({ name, version, modelPath, config, cores: this.opts.cores });
+          const loaded = await LoadedVersion.load({ name, version, modelPath, config, labels, cores: this.opts.cores });
           const old = v.served;
           v.served = loaded;
           this.setState(entry, v, 'READY', '', loaded.provider, performance.now() - started);

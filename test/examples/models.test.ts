@@ -93,7 +93,9 @@ describe('example model repository generator', () => {
       dynamic_batching: { max_queue_delay_us: 0, max_queue_size: 4096 },
       instance_count: 1,
       version_policy: 'all',
+      outputs: { probabilities: { label_filename: 'labels.txt' } },
     });
+    expect(await readFile(join(REPO, 'tabular', 'labels.txt'), 'utf8')).toBe('low\nmedium\nhigh\n');
     expect(await cfg('heavy')).toEqual({ max_batch_size: 64, dynamic_batching: { max_queue_delay_us: 0 }, instance_count: 1 });
     expect(await cfg('dtypes')).toEqual({ max_batch_size: 8 });
   });

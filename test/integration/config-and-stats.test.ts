@@ -48,10 +48,10 @@ describe('model configuration and statistics over REST', () => {
   it('answers 404 with the reason for an unknown model or version', async () => {
     const a = await getJson(`${t.url}/v2/models/nope/config`);
     expect(a.status).toBe(404);
-    expect(a.json.error).toMatch(/unknown model "nope"/);
+    expect(a.json.error).toMatch(/^Request for unknown model: 'nope' is not found; GET \/v2\/repository\/index/);
     const b = await getJson(`${t.url}/v2/models/tabular/versions/9/stats`);
     expect(b.status).toBe(404);
-    expect(b.json.error).toMatch(/no version "9"/);
+    expect(b.json.error).toMatch(/^Request for unknown model: 'tabular' version 9 is not found/);
   });
 
   it('counts successes, failures, queue and compute time and batch sizes per version', async () => {

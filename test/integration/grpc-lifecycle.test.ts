@@ -40,11 +40,16 @@ describe('admin rpcs, message size and stream limits', () => {
     expect(index.models.find((m) => m.name === 'dtypes')?.state).toBe('UNAVAILABLE');
     await c.unary('repositoryModelLoad', { modelName: 'dtypes' }, admin);
     expect((await c.unary('modelReady', { name: 'dtypes' })).ready).toBe(true);
-    const params = await rejection(
-      c.unary('repositoryModelLoad', { modelName: 'dtypes', parameters: { config: { parameterChoice: { case: 'stringParam', value: '{}' } } } }, admin),
-    );
-    expect(params.code).toBe(status.INVALID_ARGUMENT);
-    expect(params.details).toMatch(/load parameters \(config\) are not supported/);
+    const override = (config: string) => ({ modelName: 'simple', parameters: { config: { parameterChoice: { case: 'stringParam' as const, value: config } } } });
+    await c.unary('repositoryModelLoad', override('{"max_batch_size": "4"}'), admin);
+    expect((await c.unary('modelConfig', { name: 'simple' })).config!.maxBatchSize).toBe(4);
+    const bad = await rejection(c.unary('repositoryModelLoad', override('{"max_batch_size": "many"}'), admin));
+    expect(bad.code).toBe(status.INVALID_ARGUMENT);
+    expect(bad.details).toMatch(/failed to load "simple": the config override "max_batch_size" must be an integer, got "many"/);
+    expect((await rejection(c.unary('repositoryModelLoad', override('garbage{'), admin))).details).toMatch(/is not valid JSON/);
+    // a load without an override reads config.yaml again
+    await c.unary('repositoryModelLoad', { modelName: 'simple' }, admin);
+    expect((await c.unary('modelConfig', { name: 'simple' })).config!.maxBatchSize).toBe(8);
     expect((await rejection(c.unary('repositoryModelLoad', { modelName: '../etc' }, admin))).code).toBe(status.INVALID_ARGUMENT);
   });
 

@@ -58,12 +58,32 @@ describe('ModelStreamInfer', () => {
     const byId = new Map(responses.map((r) => [r.inferResponse!.id, r]));
     expect([...byId.keys()].sort()).toEqual(['bad-input', 'bad-model', 'ok-1', 'ok-2', 'too-big']);
     expect(byId.get('ok-1')!.errorMessage).toBe('');
-    expect(byId.get('ok-1')!.inferResponse!.outputs[0].contents!.fp32Contents.length).toBe(6);
+    // typed contents in, raw_output_contents out, as Triton answers
+    expect(byId.get('ok-1')!.inferResponse!.outputs[0].contents).toBeUndefined();
+    expect(floats(byId.get('ok-1')!.inferResponse!.rawOutputContents[0]).length).toBe(6);
     expect(byId.get('ok-2')!.errorMessage).toBe('');
-    expect(byId.get('bad-model')!.errorMessage).toMatch(/unknown model "nope"/);
+    expect(byId.get('bad-model')!.errorMessage).toMatch(/^Request for unknown model: 'nope' is not found/);
     expect(byId.get('bad-model')!.inferResponse!.modelName).toBe('nope');
     expect(byId.get('bad-input')!.errorMessage).toBe('input "x": shape needs 16 elements, got 1 in contents.fp32_contents');
     expect(byId.get('too-big')!.errorMessage).toMatch(/larger than max_batch_size 64/);
+  });
+
+  it('marks responses with triton_final_response when the request enables it, and only then', async () => {
+    const enable = { triton_enable_empty_final_response: { parameterChoice: { case: 'boolParam' as const, value: true } } };
+    const responses = await exchange([
+      tabularRaw(tabularRows(1), { id: 'flagged', parameters: enable }),
+      tabularRaw(tabularRows(1), { id: 'plain' }),
+      tabularRaw(tabularRows(1), { id: 'flagged-error', modelName: 'nope', parameters: enable }),
+    ]);
+    const byId = new Map(responses.map((r) => [r.inferResponse!.id, r]));
+    // one response per request (no empty response follows): switchyard's models are not decoupled
+    expect(responses).toHaveLength(3);
+    const final = (id: string) => byId.get(id)!.inferResponse!.parameters.triton_final_response?.parameterChoice;
+    expect(final('flagged')).toEqual({ case: 'boolParam', value: true });
+    expect(final('flagged-error')).toEqual({ case: 'boolParam', value: true });
+    expect(final('plain')).toBeUndefined();
+    // the flag is the protocol's, not a request parameter echoed back
+    expect(byId.get('flagged')!.inferResponse!.parameters.triton_enable_empty_final_response).toBeUndefined();
   });
 
   it('ends the stream only after the requests in flight are answered when the client half-closes', async () => {

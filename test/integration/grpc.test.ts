@@ -30,13 +30,13 @@ describe('server and model rpcs', () => {
     expect(md.extensions).toContain('model_repository');
   });
 
-  it('answers ModelReady, and NOT_FOUND for an unknown model or version', async () => {
+  it('answers ModelReady, and ready=false (no error, as Triton) for an unknown model or version', async () => {
     expect((await c.unary('modelReady', { name: 'tabular' })).ready).toBe(true);
     expect((await c.unary('modelReady', { name: 'tabular', version: '1' })).ready).toBe(true);
-    const unknown = await rejection(c.unary('modelReady', { name: 'nope' }));
-    expect(unknown.code).toBe(status.NOT_FOUND);
-    expect(unknown.details).toMatch(/unknown model "nope"/);
-    expect((await rejection(c.unary('modelReady', { name: 'tabular', version: '9' }))).code).toBe(status.NOT_FOUND);
+    expect((await c.unary('modelReady', { name: 'nope' })).ready).toBe(false);
+    expect((await c.unary('modelReady', { name: 'tabular', version: '9' })).ready).toBe(false);
+    // a malformed name is still an error, not "not ready"
+    expect((await rejection(c.unary('modelReady', { name: '../etc' }))).code).toBe(status.INVALID_ARGUMENT);
   });
 
   it('answers ModelMetadata with the versions and the tensors, -1 for dynamic dimensions', async () => {
@@ -71,7 +71,7 @@ describe('server and model rpcs', () => {
     const rest = await getJson(`${t.url}/v2/models/tabular/versions/2/stats`);
     expect(equals(ModelStatisticsResponseSchema, grpc, fromJson(ModelStatisticsResponseSchema, rest.json as JsonValue))).toBe(true);
     const all = await c.unary('modelStatistics', {});
-    expect(all.modelStats.map((s) => `${s.name}@${s.version}`)).toEqual(['dtypes@1', 'heavy@1', 'tabular@1', 'tabular@2']);
+    expect(all.modelStats.map((s) => `${s.name}@${s.version}`)).toEqual(['dtypes@1', 'heavy@1', 'simple@1', 'simple_identity@1', 'simple_int8@1', 'simple_string@1', 'tabular@1', 'tabular@2']);
     expect((await rejection(c.unary('modelStatistics', { name: 'nope' }))).code).toBe(status.NOT_FOUND);
     expect((await rejection(c.unary('modelStatistics', { version: '1' }))).code).toBe(status.INVALID_ARGUMENT);
   });
@@ -92,18 +92,17 @@ describe('ModelInfer', () => {
     expected = { probabilities: outs[0].data.flat(), label: outs[1].data };
   });
 
-  it('takes typed contents and answers in typed contents, as REST computes', async () => {
+  it('takes typed contents and answers in raw_output_contents (as Triton does), as REST computes', async () => {
     const r = await c.unary('modelInfer', tabularTyped(rows, { id: 'typed-1' }));
     expect(r.id).toBe('typed-1');
     expect(r.modelName).toBe('tabular');
     expect(r.modelVersion).toBe('2');
-    expect(r.rawOutputContents).toEqual([]);
-    expect(r.outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([
-      ['probabilities', 'FP32', [4n, 3n]],
-      ['label', 'INT64', [4n]],
+    expect(r.outputs.map((o) => [o.name, o.datatype, o.shape, o.contents])).toEqual([
+      ['probabilities', 'FP32', [4n, 3n], undefined],
+      ['label', 'INT64', [4n], undefined],
     ]);
-    expect(r.outputs[0].contents!.fp32Contents).toEqual(expected.probabilities.map(Math.fround));
-    expect(r.outputs[1].contents!.int64Contents).toEqual(expected.label.map(BigInt));
+    expect(floats(r.rawOutputContents[0])).toEqual(expected.probabilities.map(Math.fround));
+    expect(int64s(r.rawOutputContents[1])).toEqual(expected.label.map(BigInt));
   });
 
   it('takes raw_input_contents and answers in raw_output_contents, as Triton does', async () => {
@@ -190,10 +189,10 @@ describe('status codes', () => {
   it('NOT_FOUND for an unknown model or version', async () => {
     const model = await rejection(c.unary('modelInfer', tabularRaw(tabularRows(1), { modelName: 'nope' })));
     expect(model.code).toBe(status.NOT_FOUND);
-    expect(model.details).toMatch(/unknown model "nope"/);
+    expect(model.details).toMatch(/^Request for unknown model: 'nope' is not found; GET \/v2\/repository\/index/);
     const version = await rejection(c.unary('modelInfer', tabularRaw(tabularRows(1), { modelVersion: '7' })));
     expect(version.code).toBe(status.NOT_FOUND);
-    expect(version.details).toMatch(/has no version "7"/);
+    expect(version.details).toMatch(/Request for unknown model: 'tabular' version 7 is not found/);
   });
 });
 

@@ -73,15 +73,18 @@ describe('repository extension', () => {
     expect((ready.json as unknown as { name: string; state: string }[]).every((e) => e.state === 'READY')).toBe(true);
     expect((ready.json as unknown as { name: string }[]).some((e) => e.name === 'broken')).toBe(false);
     expect((await postJson(`${t.url}/v2/models/tabular/infer`, tabularRequest(tabularRows(1)))).status).toBe(200);
-    expect((await postJson(`${t.url}/v2/models/broken/infer`, tabularRequest(tabularRows(1)))).status).toBe(503);
+    // a model that failed to load serves nothing: 404 with the reason, not a 503 clients would retry
+    const broken404 = await postJson(`${t.url}/v2/models/broken/infer`, tabularRequest(tabularRows(1)));
+    expect(broken404.status).toBe(404);
+    expect(broken404.json.error).toMatch(/^Request for unknown model: 'broken' has no available versions \(version 1: /);
   });
 
   it('unloads and loads a model', async () => {
     const u = await postJson(`${t.url}/v2/repository/models/tabular/unload`, {}, auth);
     expect(u.status).toBe(200);
     const gone = await postJson(`${t.url}/v2/models/tabular/infer`, tabularRequest(tabularRows(1)));
-    expect(gone.status).toBe(503);
-    expect(gone.json.error).toMatch(/unloaded/);
+    expect(gone.status).toBe(404);
+    expect(gone.json.error).toMatch(/^Request for unknown model: 'tabular' has no available versions \(unloaded\); load it with POST/);
     expect((await getJson(`${t.url}/v2/models/tabular/ready`)).status).toBe(400);
     const l = await postJson(`${t.url}/v2/repository/models/tabular/load`, {}, auth);
     expect(l.status).toBe(200);
@@ -137,5 +140,55 @@ describe('repository extension', () => {
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(50);
     expect(versions).toContain('3');
+  });
+});
+
+describe('load with a configuration override (Triton load_model(name, config=...))', () => {
+  const load = (name: string, body: unknown) => postJson(`${t.url}/v2/repository/models/${name}/load`, body, auth);
+  const config = async () => (await getJson(`${t.url}/v2/models/tabular/config`)).json;
+
+  it('applies a Triton-style override for that load; a load without one reads config.yaml again', async () => {
+    const before = await config();
+    const r = await load('tabular', { parameters: { config: JSON.stringify({ max_batch_size: '16', dynamic_batching: { max_queue_delay_microseconds: 250 }, instance_group: [{ count: 2, kind: 'KIND_CPU' }] }) } });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    const after = await config();
+    expect(after.max_batch_size).toBe(16);
+    expect((after.dynamic_batching as { max_queue_delay_microseconds: number }).max_queue_delay_microseconds).toBe(250);
+    expect((after.instance_group as { count: number }[])[0].count).toBe(2);
+    expect((await postJson(`${t.url}/v2/models/tabular/infer`, tabularRequest(tabularRows(16)))).status).toBe(200);
+    expect((await postJson(`${t.url}/v2/models/tabular/infer`, tabularRequest(tabularRows(17)))).status).toBe(400);
+    expect((await load('tabular', {})).status).toBe(200);
+    expect((await config()).max_batch_size).toBe(before.max_batch_size);
+  });
+
+  it('refuses a bad override with 400 naming what is wrong, and keeps serving as before', async () => {
+    const cases: [string, RegExp][] = [
+      ['garbage{', /failed to load "tabular": the config override is not valid JSON/],
+      ['[1]', /must be a JSON object/],
+      ['{"max_batch_size": "many"}', /"max_batch_size" must be an integer, got "many"/],
+      ['{"max_batch_size": -1}', /max_batch_size/],
+      ['{"sequence_batching": {}}', /has key "sequence_batching", which switchyard does not support/],
+      ['{"name": "other"}', /"name": "other"; it must be the model's name "tabular"/],
+      ['{"instance_group": [{"kind": "KIND_GPU"}]}', /KIND_GPU.*execution_providers/],
+    ];
+    for (const [text, message] of cases) {
+      const r = await load('tabular', { parameters: { config: text } });
+      expect(r.status, text).toBe(400);
+      expect(r.json.error, text).toMatch(message);
+    }
+    expect((await load('tabular', { parameters: { 'file:1/model.onnx': 'AAAA' } })).json.error).toMatch(/sending model files with a load request is not supported/);
+    expect((await load('tabular', { parameters: { config: 16 } })).json.error).toMatch(/must be a string/);
+    expect((await load('tabular', { what: 1 })).json.error).toMatch(/unknown field "what"/);
+    expect((await postJson(`${t.url}/v2/models/tabular/infer`, tabularRequest(tabularRows(1)))).status).toBe(200);
+  });
+
+  it('leaves no phantom model after a failed load of a name never served', async () => {
+    expect((await load('never_here', {})).status).toBe(400);
+    const index = (await postJson(`${t.url}/v2/repository/index`, {}, auth)).json as unknown as { name: string }[];
+    expect(index.map((e) => e.name)).not.toContain('never_here');
+    const infer = await postJson(`${t.url}/v2/models/never_here/infer`, tabularRequest(tabularRows(1)));
+    expect(infer.status).toBe(404);
+    expect(infer.json.error).toMatch(/^Request for unknown model: 'never_here' is not found/);
+    expect((await getJson(`${t.url}/v2/models/never_here/ready`)).status).toBe(404);
   });
 });

@@ -53,10 +53,10 @@ describe('health and metadata', () => {
   it('answers 404 with a useful message for unknown models, versions and endpoints', async () => {
     const m = await getJson(`${t.url}/v2/models/nope`);
     expect(m.status).toBe(404);
-    expect(m.json.error).toMatch(/unknown model "nope"/);
+    expect(m.json.error).toMatch(/^Request for unknown model: 'nope' is not found; GET \/v2\/repository\/index/);
     const v = await getJson(`${t.url}/v2/models/tabular/versions/7`);
     expect(v.status).toBe(404);
-    expect(v.json.error).toMatch(/has no version "7"/);
+    expect(v.json.error).toMatch(/Request for unknown model: 'tabular' version 7 is not found/);
     const e = await getJson(`${t.url}/v3/whatever`);
     expect(e.status).toBe(404);
     expect(e.json.error).toMatch(/no endpoint GET \/v3\/whatever/);

@@ -71,7 +71,7 @@ describe('WebSocket streaming: text frames', () => {
 
     c.send({ id: 'b', model_name: 'nope', ...tabularRequest(tabularRows(1)) });
     m = await c.next();
-    expect(m.json).toEqual({ id: 'b', error: 'unknown model "nope"; GET /v2/repository/index lists what is served', code: 'SY_ERR_MODEL_NOT_FOUND' });
+    expect(m.json).toEqual({ id: 'b', error: "Request for unknown model: 'nope' is not found; GET /v2/repository/index lists what is served", code: 'SY_ERR_MODEL_NOT_FOUND' });
 
     c.send({ id: 'c', model_name: 'tabular', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 15], data: new Array(15).fill(0) }] });
     m = await c.next();

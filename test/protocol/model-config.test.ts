@@ -3,7 +3,7 @@ import { tritonModelConfig } from '../../src/protocol/index.js';
 import type { LoadedVersion } from '../../src/repository/index.js';
 
 /** The fields tritonModelConfig reads, as a loaded version has them. */
-function version(overrides: { max_batch_size?: number; version_policy?: unknown; provider?: string; default_priority_level?: number }): LoadedVersion {
+function version(overrides: { max_batch_size?: number; version_policy?: unknown; provider?: string; default_priority_level?: number; outputs?: unknown }): LoadedVersion {
   return {
     name: 'm',
     version: '3',
@@ -28,6 +28,7 @@ function version(overrides: { max_batch_size?: number; version_policy?: unknown;
         priority_levels: 3,
         default_priority_level: overrides.default_priority_level ?? 0,
       },
+      outputs: overrides.outputs ?? {},
     },
   } as unknown as LoadedVersion;
 }
@@ -56,6 +57,11 @@ describe('tritonModelConfig', () => {
     const c = tritonModelConfig(version({ max_batch_size: 0 }));
     expect(c.input[1].dims).toEqual([-1, 4, 8]);
     expect(c.dynamic_batching).toBeUndefined();
+  });
+
+  it("names an output's labels file as Triton's label_filename", () => {
+    const c = tritonModelConfig(version({ outputs: { y: { label_filename: 'labels.txt' } } }));
+    expect(c.output).toEqual([{ name: 'y', data_type: 'TYPE_INT64', dims: [2], label_filename: 'labels.txt' }]);
   });
 
   it('maps every version policy, a set default priority and GPU providers', () => {

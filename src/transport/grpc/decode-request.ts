@@ -25,7 +25,7 @@ import {
   type TensorData,
 } from '../../core/index.js';
 import type { ModelInferRequest, ModelInferRequest_InferInputTensor, ModelInferRequest_InferRequestedOutputTensor } from '../../gen/grpc_service_pb.js';
-import { readBinaryTensor } from '../../protocol/index.js';
+import { classCount, namesSharedMemory, readBinaryTensor, sharedMemoryPlaceholder } from '../../protocol/index.js';
 import { checkModelName, checkVersion } from '../../repository/index.js';
 import { readContents } from './contents.js';
 import { readParameters } from './parameters.js';
@@ -69,29 +69,34 @@ function readRaw(label: string, dt: Datatype, shape: number[], bytes: Uint8Array
   return readBinaryTensor(`${label} (raw_input_contents[${index}])`, dt, shape, bytes);
 }
 
-function readInput(t: ModelInferRequest_InferInputTensor, index: number, raw: readonly Uint8Array[] | null): Tensor {
+/** `rawIndex`: this input's entry in raw_input_contents (inputs in shared memory have none). */
+function readInput(t: ModelInferRequest_InferInputTensor, index: number, params: Record<string, unknown> | null, raw: readonly Uint8Array[] | null, rawIndex: number): Tensor {
   if (t.name === '') throw invalid(`inputs[${index}]: missing name; expected a non-empty string`);
   const label = `input "${t.name}"`;
   const dt = readDatatype(label, t.datatype);
   const shape = readShape(label, t.shape);
   let data: TensorData;
-  if (raw !== null) {
+  if (namesSharedMemory(params)) {
+    // read from its region by the gateway (protocol/shared-memory-tensors.ts)
+    if (t.contents !== undefined) throw invalid(`${label}: has contents and parameters.shared_memory_region; send one of them`);
+    data = sharedMemoryPlaceholder(dt);
+  } else if (raw !== null) {
     if (t.contents !== undefined) {
       throw invalid(`${label}: has contents while the request uses raw_input_contents; send every input one way or the other`);
     }
-    data = readRaw(label, dt, shape, raw[index], index);
+    data = readRaw(label, dt, shape, raw[rawIndex], rawIndex);
   } else {
     data = readContents(label, dt, elementCount(shape), t.contents);
   }
-  return new Tensor(t.name, dt, shape, data, readParameters(t.parameters));
+  return new Tensor(t.name, dt, shape, data, params);
 }
 
 function readOutput(o: ModelInferRequest_InferRequestedOutputTensor, index: number, raw: boolean): RequestedOutput {
   if (o.name === '') throw invalid(`outputs[${index}]: missing name; expected a non-empty string`);
   const params = readParameters(o.parameters);
   if (params !== null) {
-    if (params.classification !== undefined) throw invalid(`output "${o.name}": the classification extension is not supported; request the raw output`);
-    if (params.shared_memory_region !== undefined) throw invalid(`output "${o.name}": shared memory outputs are not supported`);
+    // Triton's class_count (tritonclient sets parameters["classification"].int64_param)
+    if (params.classification !== undefined) classCount(o.name, params.classification);
   }
   return { name: o.name, binary: raw, parameters: params };
 }
@@ -112,11 +117,26 @@ export function decodeModelInferRequest(m: ModelInferRequest, receivedAt: number
   if (m.modelVersion !== '') checkVersion(m.modelVersion);
   const rawList = m.rawInputContents;
   const raw = rawList.length > 0 ? rawList : null;
-  if (raw !== null && raw.length !== m.inputs.length) {
-    throw invalid(`the request has ${raw.length} raw_input_contents for ${m.inputs.length} inputs; send one per input, in the order of inputs`);
+  const n = m.inputs.length;
+  const inputParams = new Array<Record<string, unknown> | null>(n);
+  // inputs in shared memory have no raw_input_contents entry (as in Triton)
+  let inShm = 0;
+  for (let i = 0; i < n; i++) {
+    inputParams[i] = readParameters(m.inputs[i].parameters);
+    if (namesSharedMemory(inputParams[i])) inShm++;
   }
-  const inputs = new Array<Tensor>(m.inputs.length);
-  for (let i = 0; i < inputs.length; i++) inputs[i] = readInput(m.inputs[i], i, raw);
+  if (raw !== null && raw.length !== n - inShm) {
+    throw invalid(
+      inShm === 0
+        ? `the request has ${raw.length} raw_input_contents for ${n} inputs; send one per input, in the order of inputs`
+        : `the request has ${raw.length} raw_input_contents for ${n - inShm} inputs not in shared memory (${inShm} of the ${n} inputs are); send one per input not in shared memory, in the order of inputs`,
+    );
+  }
+  const inputs = new Array<Tensor>(n);
+  for (let i = 0, r = 0; i < n; i++) {
+    inputs[i] = readInput(m.inputs[i], i, inputParams[i], raw, r);
+    if (!namesSharedMemory(inputParams[i])) r++;
+  }
 
   const req = new InferRequest(m.modelName, m.modelVersion === '' ? null : m.modelVersion, inputs, 'grpc', receivedAt);
   req.id = m.id;

@@ -2,17 +2,17 @@
  * InferResponse → ModelInferResponse (as an init object; the service definition encodes it).
  *
  * Outputs are the ones the request listed, in its order (all of them, in the model's order,
- * when it listed none). They go in `raw_output_contents` when the request sent raw inputs
- * (`req.binaryOutputs`, set by the decoder) or when an output has no typed contents field
- * (FP16): the two forms cannot be mixed in one response. Raw fixed-size outputs are views of
- * the response tensors (the encoder copies them into the message); BYTES are laid out as
+ * when it listed none). As Triton does, they always go in `raw_output_contents`, whichever
+ * form the request used (typed `contents` in a response break hand-written stubs and Triton's
+ * explicit-content examples, which read only the raw bytes). Raw fixed-size outputs are views
+ * of the response tensors (the encoder copies them into the message); BYTES are laid out as
  * 4-byte little-endian lengths followed by the bytes, as in the binary extension.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { GatewayError, type InferRequest, type InferResponse, type NumericArray, type Tensor } from '../../core/index.js';
+import { GatewayError, type InferRequest, type InferResponse, type NumericArray, type RequestedOutput, type Tensor } from '../../core/index.js';
 import type { ModelInferResponseSchema } from '../../gen/grpc_service_pb.js';
-import { binaryByteLength, writeBinaryTensor } from '../../protocol/index.js';
-import { hasTypedContents, rawBytes, writeContents } from './contents.js';
+import { binaryByteLength, isSharedMemoryOutput, sharedMemoryOutputParameters, writeBinaryTensor } from '../../protocol/index.js';
+import { rawBytes } from './contents.js';
 import { writeParameters } from './parameters.js';
 
 export type ModelInferResponseInit = MessageInitShape<typeof ModelInferResponseSchema>;
@@ -48,21 +48,19 @@ function selected(resp: InferResponse, req: InferRequest): Tensor[] {
 
 export function encodeModelInferResponse(resp: InferResponse, req: InferRequest): ModelInferResponseInit {
   const tensors = selected(resp, req);
-  let raw = req.binaryOutputs;
-  for (let i = 0; i < tensors.length && !raw; i++) if (!hasTypedContents(tensors[i].datatype)) raw = true;
-
   const outputs = new Array<OutputInit>(tensors.length);
-  const rawContents: Uint8Array[] = raw ? new Array<Uint8Array>(tensors.length) : [];
+  const rawContents = new Array<Uint8Array>(tensors.length);
   for (let i = 0; i < tensors.length; i++) {
     const t = tensors[i];
+    // written into its shared memory region: its parameters, no contents (an empty raw entry, as Triton sends)
+    const shm = req.outputs !== null && isSharedMemoryOutput(req.outputs[i]);
     outputs[i] = {
       name: t.name,
       datatype: t.datatype,
       shape: shapeOf(t.shape),
-      parameters: writeParameters(t.parameters, 'binary_data_size'),
-      contents: raw ? undefined : writeContents(t.datatype, t.data),
+      parameters: shm ? writeParameters(sharedMemoryOutputParameters((req.outputs as RequestedOutput[])[i])) : writeParameters(t.parameters, 'binary_data_size'),
     };
-    if (raw) rawContents[i] = rawOf(t);
+    rawContents[i] = shm ? new Uint8Array(0) : rawOf(t);
   }
   return {
     modelName: resp.modelName,

@@ -17,10 +17,12 @@ export function modelInferHandler(g: Gateway): handleUnaryCall<ModelInferRequest
   const log = g.log;
   return (call, callback) => {
     let req: InferRequest;
+    const receivedAt = performance.now();
     try {
-      req = decodeModelInferRequest(call.request, performance.now());
+      req = decodeModelInferRequest(call.request, receivedAt);
     } catch (e) {
-      callback(statusOf(e, log, 'ModelInfer'));
+      const m = call.request;
+      callback(statusOf(g.rejected({ protocol: 'grpc', model: m.modelName, version: m.modelVersion === '' ? null : m.modelVersion, id: m.id, receivedAt }, e), log, 'ModelInfer'));
       return;
     }
     applyCallContext(req, call, g);

@@ -9,6 +9,10 @@
  *   the stream; HTTP/2 flow control then holds the client back.
  * - When the client half-closes, the stream ends once the requests in flight are answered.
  *   When the stream is cancelled (client gone, deadline passed), they leave the queue.
+ * - A request with the parameter `triton_enable_empty_final_response: true` (tritonclient's
+ *   `enable_empty_final_response=True`) gets `triton_final_response: true` on its response, as
+ *   Triton marks the last response of a request; switchyard's models answer each request
+ *   with exactly one response, so that one is the final one and no empty response follows.
  */
 import { performance } from 'node:perf_hooks';
 import type { MessageInitShape } from '@bufbuild/protobuf';
@@ -31,6 +35,8 @@ export class StreamInferSession {
   private readonly log: Logger;
   private readonly maxInflight: number;
   private readonly inflight = new Set<InferRequest>();
+  /** requests that asked for Triton's final-response flag */
+  private readonly flagged = new WeakSet<InferRequest>();
   /** the client half-closed: no more requests will come */
   private halfClosed = false;
   /** the stream is over (ended by us or cancelled): nothing more is written */
@@ -62,12 +68,16 @@ export class StreamInferSession {
   private receive(m: ModelInferRequest): void {
     if (this.done) return;
     let req: InferRequest;
+    const flagged = wantsFinalFlag(m);
+    const receivedAt = performance.now();
     try {
-      req = decodeModelInferRequest(m, performance.now());
+      req = decodeModelInferRequest(m, receivedAt);
     } catch (e) {
-      this.write(errorReply(toGatewayError(e).message, m.id, m.modelName, m.modelVersion));
+      const err = this.gateway.rejected({ protocol: 'grpc', model: m.modelName, version: m.modelVersion === '' ? null : m.modelVersion, id: m.id, receivedAt }, e);
+      this.write(errorReply(err.message, m.id, m.modelName, m.modelVersion, flagged));
       return;
     }
+    if (flagged) this.flagged.add(req);
     applyCallContext(req, this.call, this.gateway);
     this.inflight.add(req);
     if (this.inflight.size >= this.maxInflight) this.pause();
@@ -81,7 +91,9 @@ export class StreamInferSession {
     if (!this.inflight.delete(req)) return;
     let reply: StreamReplyInit;
     try {
-      reply = { errorMessage: '', inferResponse: encodeModelInferResponse(resp, req) };
+      const inferResponse = encodeModelInferResponse(resp, req);
+      if (this.flagged.has(req)) inferResponse.parameters = { ...inferResponse.parameters, [FINAL_FLAG]: FINAL };
+      reply = { errorMessage: '', inferResponse };
     } catch (e) {
       reply = this.errorFor(req, e);
     }
@@ -98,7 +110,7 @@ export class StreamInferSession {
   private errorFor(req: InferRequest, e: unknown): StreamReplyInit {
     const err = toGatewayError(e);
     if (err !== e) this.log.error('internal error', { rpc: 'ModelStreamInfer', requestId: req.id, err: e });
-    return errorReply(err.message, req.id, req.modelName, req.modelVersion ?? '');
+    return errorReply(err.message, req.id, req.modelName, req.modelVersion ?? '', this.flagged.has(req));
   }
 
   private write(reply: StreamReplyInit): void {
@@ -142,6 +154,19 @@ export class StreamInferSession {
   }
 }
 
-function errorReply(message: string, id: string, modelName: string, modelVersion: string): StreamReplyInit {
-  return { errorMessage: message, inferResponse: { id, modelName, modelVersion } };
+const FINAL_FLAG = 'triton_final_response';
+const FINAL = { parameterChoice: { case: 'boolParam' as const, value: true } };
+
+/** Whether the request set `triton_enable_empty_final_response` (a request parameter, not the model's). */
+function wantsFinalFlag(m: ModelInferRequest): boolean {
+  const p = m.parameters[ENABLE_FINAL_FLAG];
+  if (p === undefined) return false;
+  delete m.parameters[ENABLE_FINAL_FLAG];
+  return p.parameterChoice.case === 'boolParam' && p.parameterChoice.value;
+}
+
+const ENABLE_FINAL_FLAG = 'triton_enable_empty_final_response';
+
+function errorReply(message: string, id: string, modelName: string, modelVersion: string, flagged: boolean): StreamReplyInit {
+  return { errorMessage: message, inferResponse: { id, modelName, modelVersion, ...(flagged ? { parameters: { [FINAL_FLAG]: FINAL } } : {}) } };
 }

@@ -10,9 +10,9 @@ import { GatewayError, type TensorSpec } from '../../core/index.js';
 import type { Gateway } from '../../gateway.js';
 import { ModelConfigSchema } from '../../gen/model_config_pb.js';
 import { GRPCInferenceService, ModelStatisticsResponseSchema, type ModelMetadataResponse_TensorMetadataSchema } from '../../gen/grpc_service_pb.js';
-import { SERVER_NAME, SERVER_VERSION, modelMetadata } from '../../protocol/index.js';
 import { checkModelName, checkVersion } from '../../repository/index.js';
 import { checkAdminAccess } from '../admin-auth.js';
+import { loadOverride } from '../load-parameters.js';
 import type { InputOf, MethodsOf, OutputInitOf } from './service-definition.js';
 import { unary } from './unary.js';
 
@@ -20,7 +20,7 @@ type Methods = MethodsOf<typeof GRPCInferenceService>;
 type Handler<K extends keyof Methods> = ReturnType<typeof unary<InputOf<Methods, K>, OutputInitOf<Methods, K>>>;
 
 /** What the gRPC door supports of the protocol's extensions (binary_tensor_data is REST's). */
-export const GRPC_EXTENSIONS: readonly string[] = ['model_repository', 'model_configuration', 'statistics', 'parameters'];
+export const GRPC_EXTENSIONS: readonly string[] = ['model_repository', 'model_configuration', 'statistics', 'parameters', 'classification', 'system_shared_memory', 'trace', 'logging'];
 
 /** The reply of ModelMetadata as `modelMetadata()` builds it for REST. */
 interface ModelMetadataJson {
@@ -79,16 +79,19 @@ export function serviceRpcs(g: Gateway): ServiceRpcs {
     serverReady: unary(log, 'ServerReady', () => ({ ready: g.ready })),
     modelReady: unary(log, 'ModelReady', (r) => {
       checkModelName(r.name);
-      const version = optionalVersion(r.version);
-      const repo = g.repository;
-      if (!repo.has(r.name, version)) repo.resolve(r.name, version); // throws the not-found error with its message
-      return { ready: repo.isReady(r.name, version) && !g.draining };
+      // Triton answers ready=false, not an error, for a name or version it does not serve
+      try {
+        return { ready: g.modelReady(r.name, optionalVersion(r.version)) };
+      } catch (e) {
+        if (e instanceof GatewayError && e.code === 'SY_ERR_MODEL_NOT_FOUND') return { ready: false };
+        throw e;
+      }
     }),
-    serverMetadata: unary(log, 'ServerMetadata', () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [...GRPC_EXTENSIONS] })),
+    serverMetadata: unary(log, 'ServerMetadata', () => g.serverMetadata(GRPC_EXTENSIONS)),
     modelMetadata: unary(log, 'ModelMetadata', (r) => {
       checkModelName(r.name);
       // modelMetadata() returns REST's JSON object; these are the fields it always sets
-      const md = modelMetadata(g.repository, r.name, optionalVersion(r.version)) as unknown as ModelMetadataJson;
+      const md = g.modelMetadata(r.name, optionalVersion(r.version)) as unknown as ModelMetadataJson;
       return { name: md.name, versions: md.versions, platform: md.platform, inputs: md.inputs.map(tensorMetadata), outputs: md.outputs.map(tensorMetadata) };
     }),
     modelConfig: unary(log, 'ModelConfig', (r) => {
@@ -107,24 +110,19 @@ export function serviceRpcs(g: Gateway): ServiceRpcs {
     }),
     repositoryIndex: unary(log, 'RepositoryIndex', (r, call) => {
       admin(call);
-      return { models: g.repository.index(r.ready) };
+      return { models: g.index(r.ready) };
     }),
     repositoryModelLoad: unary(log, 'RepositoryModelLoad', async (r, call) => {
       admin(call);
       checkModelName(r.modelName);
-      if (Object.keys(r.parameters).length > 0) {
-        throw new GatewayError(
-          'SY_ERR_BAD_REQUEST',
-          `load parameters (${Object.keys(r.parameters).slice(0, 5).join(', ')}) are not supported; switchyard loads a model from its folder and its config.yaml`,
-        );
-      }
-      await g.repository.load(r.modelName);
+      const params = Object.entries(r.parameters).map(([k, p]) => [k, p.parameterChoice.value] as const);
+      await g.load(r.modelName, loadOverride(params));
       return {};
     }),
     repositoryModelUnload: unary(log, 'RepositoryModelUnload', async (r, call) => {
       admin(call);
       checkModelName(r.modelName);
-      await g.repository.unload(r.modelName);
+      await g.unload(r.modelName);
       return {};
     }),
   };

@@ -1,5 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { toGatewayError, type GatewayError } from '../../core/errors.js';
+import { MIN_COMPRESS_BYTES, encodeBody, type Coding } from './compression.js';
 
 const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
@@ -32,6 +33,10 @@ export class Exchange {
   aborted = false;
   /** called once if the client goes away before the response is written */
   onAbort: (() => void) | null = null;
+  /** called once with the error, when one is answered (an inference the gateway never saw is counted through it) */
+  onError: ((err: GatewayError) => void) | null = null;
+  /** the coding the client accepts for `sendCompressible` (from Accept-Encoding), or null */
+  coding: Coding | null = null;
 
   constructor(res: HttpResponse) {
     this.res = res;
@@ -60,17 +65,41 @@ export class Exchange {
     });
   }
 
+  /**
+   * Like send, but compressed with `coding` when the client accepts one and the body is worth
+   * it (MIN_COMPRESS_BYTES). Headers that describe the body (Inference-Header-Content-Length)
+   * keep describing the uncompressed bytes, as Triton's server does and tritonclient expects.
+   */
+  sendCompressible(status: number, contentType: string, body: string | Uint8Array, headers: [string, string][]): void {
+    const coding = this.coding;
+    // a string's length undercounts its UTF-8 bytes, which is good enough for a threshold
+    if (coding === null || (typeof body === 'string' ? body.length : body.byteLength) < MIN_COMPRESS_BYTES) {
+      this.send(status, contentType, body, headers);
+      return;
+    }
+    encodeBody(body, coding, (out) => {
+      if (out !== null) headers.push(['content-encoding', coding], ['vary', 'accept-encoding']);
+      this.send(status, contentType, out ?? body, headers);
+    });
+  }
+
   json(status: number, value: unknown, headers: readonly (readonly [string, string])[] | null = null): void {
     this.send(status, 'application/json', JSON.stringify(value), headers);
   }
 
-  /** The error body every endpoint uses: {"error": "..."} with the registry's status. */
+  /**
+   * The error body every endpoint uses: {"error": "...", "code": "SY_ERR_..."} with the
+   * registry's status, the code also in the `x-switchyard-error` header.
+   */
   error(e: unknown, requestId: string | null = null, close = false): GatewayError {
     const err = toGatewayError(e);
-    const headers: [string, string][] = [];
+    const counted = this.onError;
+    this.onError = null;
+    if (counted !== null) counted(err);
+    const headers: [string, string][] = [['x-switchyard-error', err.code]];
     if (err.retryAfterS !== null) headers.push(['retry-after', String(err.retryAfterS)]);
     if (requestId !== null && requestId !== '') headers.push(['x-request-id', requestId]);
-    this.send(err.httpStatus, 'application/json', JSON.stringify({ error: err.message }), headers, close);
+    this.send(err.httpStatus, 'application/json', JSON.stringify({ error: err.message, code: err.code }), headers, close);
     return err;
   }
 }

@@ -3,25 +3,25 @@ import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from '
 import { GatewayError, toGatewayError } from '../../core/errors.js';
 import type { InferRequest } from '../../core/request.js';
 import type { Gateway } from '../../gateway.js';
-import { SERVER_NAME, SERVER_VERSION, decodeInferRequest, decodeV1Predict, encodeInferResponse, encodeV1Predict, modelMetadata } from '../../protocol/index.js';
+import { decodeInferRequest, decodeV1Predict, encodeInferResponse, encodeV1Predict } from '../../protocol/index.js';
 import { checkModelName, checkVersion } from '../../repository/index.js';
 import { readBody } from './body.js';
+import { responseCoding } from './compression.js';
 import { Exchange } from './reply.js';
 import { uws } from './uws.js';
 import { checkAdminAccess } from '../admin-auth.js';
+import { loadOverride } from '../load-parameters.js';
 import { registerStream, type StreamDoor } from '../ws/index.js';
+import { decodeSegment } from './json-endpoint.js';
 import { registerRouteAdmin } from './route-admin.js';
+import { registerSettingsRoutes } from './settings-routes.js';
+import { registerSharedMemoryRoutes } from './shm-routes.js';
 
-const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'parameters'];
+const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'parameters', 'classification', 'system_shared_memory', 'trace', 'logging'];
 
 /** URL path parameters arrive percent-encoded; decode them before any name check. */
 function param(req: HttpRequest, i: number): string {
-  const raw = req.getParameter(i) ?? '';
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new GatewayError('SY_ERR_BAD_REQUEST', `malformed percent-encoding in the URL path segment ${JSON.stringify(raw.slice(0, 130))}`);
-  }
+  return decodeSegment(req.getParameter(i) ?? '');
 }
 
 function modelParam(req: HttpRequest, i: number): string {
@@ -93,9 +93,9 @@ export class HttpServer {
 
     get('/v2/health/live', (ex) => ex.json(200, { live: true }));
     get('/v2/health/ready', (ex) => ex.json(g.ready ? 200 : 503, { ready: g.ready }));
-    get('/v2', (ex) => ex.json(200, { name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS }));
-    get('/v2/models/:model', (ex, req) => ex.json(200, modelMetadata(g.repository, modelParam(req, 0), null)));
-    get('/v2/models/:model/versions/:version', (ex, req) => ex.json(200, modelMetadata(g.repository, modelParam(req, 0), versionParam(req, 1))));
+    get('/v2', (ex) => ex.json(200, g.serverMetadata(EXTENSIONS)));
+    get('/v2/models/:model', (ex, req) => ex.json(200, g.modelMetadata(modelParam(req, 0), null)));
+    get('/v2/models/:model/versions/:version', (ex, req) => ex.json(200, g.modelMetadata(modelParam(req, 0), versionParam(req, 1))));
     get('/v2/models/:model/ready', (ex, req) => this.modelReady(ex, modelParam(req, 0), null));
     get('/v2/models/:model/versions/:version/ready', (ex, req) => this.modelReady(ex, modelParam(req, 0), versionParam(req, 1)));
     get('/v2/models/stats', (ex) => ex.json(200, { model_stats: g.statistics(null, null) }));
@@ -109,12 +109,12 @@ export class HttpServer {
 
     post('/v2/repository/index', (ex, req) => this.admin(ex, req, (body) => {
       const ready = parseIndexBody(body);
-      ex.json(200, g.repository.index(ready));
+      ex.json(200, g.index(ready));
     }));
     post('/v2/repository/models/:model/load', (ex, req) => {
       const name = modelParam(req, 0);
-      this.admin(ex, req, () => {
-        g.repository.load(name).then(
+      this.admin(ex, req, (body) => {
+        g.load(name, parseLoadBody(body)).then(
           () => ex.json(200, {}),
           (e: unknown) => ex.error(e),
         );
@@ -123,7 +123,7 @@ export class HttpServer {
     post('/v2/repository/models/:model/unload', (ex, req) => {
       const name = modelParam(req, 0);
       this.admin(ex, req, () => {
-        g.repository.unload(name).then(
+        g.unload(name).then(
           () => ex.json(200, {}),
           (e: unknown) => ex.error(e),
         );
@@ -132,6 +132,8 @@ export class HttpServer {
 
     post('/v2/feedback', (ex, req) => this.feedback(ex, req));
     registerRouteAdmin(app, g);
+    registerSharedMemoryRoutes(app, g);
+    registerSettingsRoutes(app, g);
 
     get('/metrics', (ex) => {
       g.metrics.text().then(
@@ -160,20 +162,19 @@ export class HttpServer {
   }
 
   private modelReady(ex: Exchange, model: string, version: string | null): void {
-    const repo = this.gateway.repository;
-    if (!repo.has(model, version)) {
-      repo.resolve(model, version); // throws the 404 with its message
-    }
-    const ready = repo.isReady(model, version) && !this.gateway.draining;
+    const ready = this.gateway.modelReady(model, version);
     ex.json(ready ? 200 : 400, { name: model, ...(version === null ? {} : { version }), ready });
   }
 
   private infer(ex: Exchange, req: HttpRequest, model: string, version: string | null): void {
     const receivedAt = performance.now();
-    const headerLength = parseHeaderLength(req.getHeader('inference-header-content-length'));
+    // read now: uWS's HttpRequest is invalid once this handler returns, and errors come later
     const requestId = req.getHeader('x-request-id');
+    ex.onError = (err) => this.gateway.rejected({ protocol: 'rest', model, version, id: requestId, receivedAt }, err);
+    const headerLength = parseHeaderLength(req.getHeader('inference-header-content-length'));
     const traceparent = req.getHeader('traceparent');
     const headers = this.gateway.isRoute(model) ? routingHeaders(req, this.gateway.routingHeaders()) : null;
+    ex.coding = responseCoding(req.getHeader('accept-encoding'));
     readBody(ex, req.getHeader('content-length'), this.bodyLimit, (body) => {
       let r: InferRequest;
       try {
@@ -186,7 +187,7 @@ export class HttpServer {
       }
       if (r.id === '' && requestId !== '') r.id = requestId.slice(0, 256);
       this.run(ex, r, false);
-    });
+    }, req.getHeader('content-encoding'));
   }
 
   private v1Predict(ex: Exchange, req: HttpRequest): void {
@@ -198,10 +199,12 @@ export class HttpServer {
     const model = spec.slice(0, -':predict'.length);
     checkModelName(model);
     const requestId = req.getHeader('x-request-id');
+    ex.onError = (err) => this.gateway.rejected({ protocol: 'rest', model, version: null, id: requestId, receivedAt }, err);
+    ex.coding = responseCoding(req.getHeader('accept-encoding'));
     readBody(ex, req.getHeader('content-length'), this.bodyLimit, (body) => {
       let r: InferRequest;
       try {
-        const signature = this.gateway.repository.resolve(model, null).signature;
+        const signature = this.gateway.signature(model);
         r = decodeV1Predict(body, model, signature, receivedAt);
       } catch (e) {
         ex.error(e, requestId);
@@ -209,27 +212,29 @@ export class HttpServer {
       }
       if (requestId !== '') r.id = requestId.slice(0, 256);
       this.run(ex, r, true);
-    });
+    }, req.getHeader('content-encoding'));
   }
 
   private run(ex: Exchange, r: InferRequest, v1: boolean): void {
+    ex.onError = null; // the gateway counts what happens from here
     ex.onAbort = () => r.cancel();
     this.gateway.infer(r).then(
       (resp) => {
         if (ex.aborted) return;
         if (v1) {
-          ex.send(200, 'application/json', encodeV1Predict(resp), [['x-request-id', resp.id]]);
+          ex.sendCompressible(200, 'application/json', encodeV1Predict(resp), [['x-request-id', resp.id]]);
           return;
         }
-        const out = encodeInferResponse(resp, r);
+        // NaN and ±Infinity as bare tokens, as Triton writes them (its JSON writer's kWriteNanAndInfFlag)
+        const out = encodeInferResponse(resp, r, 'token');
         const headers: [string, string][] = [['x-request-id', resp.id]];
         // a route's response names the target that served it
         if (resp.parameters !== null && resp.parameters.route !== undefined) headers.push(['x-switchyard-target', `${resp.modelName}:${resp.modelVersion}`]);
         if (out.headerLength === null) {
-          ex.send(200, 'application/json', out.body, headers);
+          ex.sendCompressible(200, 'application/json', out.body, headers);
         } else {
           headers.push(['inference-header-content-length', String(out.headerLength)]);
-          ex.send(200, 'application/octet-stream', out.body, headers);
+          ex.sendCompressible(200, 'application/octet-stream', out.body, headers);
         }
       },
       (e: unknown) => {
@@ -309,6 +314,26 @@ function parseIndexBody(body: Buffer): boolean {
   const ready = (parsed as Record<string, unknown>).ready;
   if (ready !== undefined && typeof ready !== 'boolean') throw new GatewayError('SY_ERR_BAD_REQUEST', `"ready" must be true or false, got ${JSON.stringify(ready)}`);
   return ready === true;
+}
+
+/**
+ * A load request's body: empty, or `{"parameters": {"config": "<model config JSON>"}}` (Triton's
+ * `load_model(name, config=...)`). Returns the override's text, or null. Triton's `file:`
+ * parameters (model files sent in the request) are refused: switchyard loads from its repository.
+ */
+function parseLoadBody(body: Buffer): string | null {
+  if (body.byteLength === 0) return null;
+  const parsed = parseJsonBody(body, 'load');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new GatewayError('SY_ERR_BAD_REQUEST', 'the load body must be a JSON object such as {"parameters": {"config": "{\\"max_batch_size\\": 16}"}}, or empty');
+  }
+  for (const k of Object.keys(parsed)) {
+    if (k !== 'parameters') throw new GatewayError('SY_ERR_BAD_REQUEST', `the load body has an unknown field "${k.slice(0, 64)}"; expected only "parameters"`);
+  }
+  const params = (parsed as { parameters?: unknown }).parameters;
+  if (params === undefined) return null;
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new GatewayError('SY_ERR_BAD_REQUEST', '"parameters" of a load request must be a JSON object');
+  return loadOverride(Object.entries(params as Record<string, unknown>));
 }
 
 function parseJsonBody(body: Buffer, what: string): unknown {
