@@ -2,4 +2,5 @@ export * from './datatypes.js';
 export * from './errors.js';
 export * from './request.js';
 export * from './tensor.js';
+export * from './text-bytes.js';
 export * from './validate.js';

@@ -2,6 +2,7 @@ import { elementCount, shapeToString } from './datatypes.js';
 import { GatewayError } from './errors.js';
 import type { InferRequest } from './request.js';
 import type { ModelSignature, TensorSpec } from './tensor.js';
+import { untransportableText } from './text-bytes.js';
 
 function describe(spec: { datatype: string; shape: readonly number[] }): string {
   return `${spec.datatype} ${shapeToString(spec.shape)}`;
@@ -48,6 +49,7 @@ export function validateRequest(req: InferRequest, signature: ModelSignature, ma
         `input "${t.name}": shape ${shapeToString(t.shape)} needs ${elementCount(t.shape)} elements, got ${t.data.length}`,
       );
     }
+    if (t.datatype === 'BYTES') checkTextElements(t.name, t.data as readonly Uint8Array[]);
     if (maxBatchSize > 0) {
       const b = t.shape[0];
       if (batch === -1) batch = b;
@@ -78,4 +80,21 @@ export function validateRequest(req: InferRequest, signature: ModelSignature, ma
     return batch;
   }
   return 1;
+}
+
+/**
+ * Refuses a BYTES element ONNX Runtime's Node binding would change (NUL, not UTF-8: see
+ * text-bytes.ts), naming the first such element: the data reaches the model unchanged or not
+ * at all.
+ */
+function checkTextElements(name: string, data: readonly Uint8Array[]): void {
+  for (let i = 0; i < data.length; i++) {
+    const why = untransportableText(data[i]);
+    if (why !== null) {
+      throw new GatewayError(
+        'SY_ERR_INVALID_INPUT',
+        `input "${name}": element ${i} ${why}; ONNX Runtime's Node binding carries BYTES elements as UTF-8 text without NUL and would change these bytes, so switchyard refuses them (send such data base64-encoded, or as UINT8)`,
+      );
+    }
+  }
 }

@@ -4,6 +4,7 @@ import { Piscina } from 'piscina';
 import type { NumericArray } from '../core/datatypes.js';
 import { GatewayError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
+import { holdsReplacementChar } from '../core/text-bytes.js';
 import type { DescribeResult, WireTensor, WorkerOptions, WorkerTask } from './wire.js';
 import { INFERENCE_ERROR_PREFIX } from './wire.js';
 
@@ -108,6 +109,7 @@ export class ModelPool {
     const out: Tensor[] = new Array(result.length);
     for (let i = 0; i < result.length; i++) {
       const w = result[i];
+      if (w.datatype === 'BYTES') checkTextOutput(w.name, w.data as string[], inputs);
       const data = w.datatype === 'BYTES' ? (w.data as string[]).map((s) => ENCODER.encode(s)) : (w.data as NumericArray);
       out[i] = new Tensor(w.name, w.datatype, w.dims, data);
     }
@@ -131,6 +133,22 @@ export class ModelPool {
     await Promise.all(Array.from({ length: this.instances }, () => this.piscina.run(release).catch(() => undefined)));
     await this.piscina.destroy();
   }
+}
+
+/**
+ * ONNX Runtime's Node binding decodes a string output as UTF-8, putting U+FFFD where the model
+ * wrote bytes that are not UTF-8 (a byte-level tokenizer's partial characters, say). A U+FFFD
+ * no input of the batch held is taken for such a change and refused, rather than answered as
+ * if it were the model's output.
+ */
+function checkTextOutput(name: string, data: readonly string[], inputs: readonly Tensor[]): void {
+  const i = data.findIndex((s) => s.includes('\uFFFD'));
+  if (i === -1) return;
+  if (inputs.some((t) => t.datatype === 'BYTES' && (t.data as Uint8Array[]).some(holdsReplacementChar))) return;
+  throw new GatewayError(
+    'SY_ERR_INFERENCE_FAILED',
+    `output "${name}": element ${i} holds U+FFFD, which ONNX Runtime's Node binding puts in place of bytes that are not UTF-8, and no input held one; switchyard refuses rather than answer changed bytes (have the model write UTF-8 text, or UINT8)`,
+  );
 }
 
 function message(e: unknown): string {

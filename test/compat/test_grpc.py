@@ -111,6 +111,27 @@ def test_simple_string(client):
     assert [int(x) for x in res.as_numpy("OUTPUT1").flat] == (a - b).flatten().tolist()
 
 
+def test_bytes_come_back_byte_identical(client):
+    data = np.array([["\u00e9\u4e2d".encode(), "\ufffd".encode(), "\U0001f600".encode(), b" a b "]], dtype=np.object_)
+    inp = grpcclient.InferInput("INPUT0", [1, 4], "BYTES")
+    inp.set_data_from_numpy(data)
+    out = client.infer("simple_identity", [inp]).as_numpy("OUTPUT0")
+    assert [bytes(b) for b in out.flatten()] == [bytes(b) for b in data.flatten()]
+
+
+@pytest.mark.parametrize(
+    "element,why",
+    [(b"he\x00llo", "element 1 holds a NUL byte at offset 2"), (b"ok\xff\xfe", "element 1 is not valid UTF-8 from byte offset 2")],
+    ids=["nul", "not-utf8"],
+)
+def test_bytes_onnx_runtime_would_change_are_refused(client, element, why):
+    inp = grpcclient.InferInput("INPUT0", [1, 2], "BYTES")
+    inp.set_data_from_numpy(np.array([[b"fine", element]], dtype=np.object_))
+    err = _bad(client, "simple_identity", [inp])
+    assert err.status() == "StatusCode.INVALID_ARGUMENT"
+    assert f'input "INPUT0": {why}' in err.message()
+
+
 def test_every_datatype_round_trips(client):
     inputs, expected = [], {}
     for datatype in DTYPES:

@@ -153,6 +153,29 @@ def test_simple_identity(client):
     assert_same(client.infer("simple_identity", [inp]).as_numpy("OUTPUT0"), data, "OUTPUT0")
 
 
+def test_bytes_come_back_byte_identical(client):
+    # multi-byte UTF-8, U+FFFD itself, a 4-byte sequence, spaces: all carried exactly
+    data = np.array([["\u00e9\u4e2d".encode(), "\ufffd".encode(), "\U0001f600".encode(), b" a b "]], dtype=np.object_)
+    inp = httpclient.InferInput("INPUT0", [1, 4], "BYTES")
+    inp.set_data_from_numpy(data, binary_data=True)
+    out = client.infer("simple_identity", [inp], outputs=[httpclient.InferRequestedOutput("OUTPUT0", binary_data=True)]).as_numpy("OUTPUT0")
+    assert [bytes(b) for b in out.flatten()] == [bytes(b) for b in data.flatten()]
+
+
+@pytest.mark.parametrize(
+    "element,why",
+    [(b"he\x00llo", "element 1 holds a NUL byte at offset 2"), (b"ok\xff\xfe", "element 1 is not valid UTF-8 from byte offset 2")],
+    ids=["nul", "not-utf8"],
+)
+def test_bytes_onnx_runtime_would_change_are_refused(client, element, why):
+    # ONNX Runtime's Node binding cuts strings at NUL and replaces non-UTF-8: a 400, never changed data
+    inp = httpclient.InferInput("INPUT0", [1, 2], "BYTES")
+    inp.set_data_from_numpy(np.array([[b"fine", element]], dtype=np.object_), binary_data=True)
+    err = _bad(client, "simple_identity", [inp])
+    assert err.status() == "400"
+    assert f'input "INPUT0": {why}' in err.message()
+
+
 @pytest.mark.parametrize("binary_data", [True, False], ids=["binary", "json"])
 def test_every_datatype_round_trips(client, binary_data):
     inputs, outputs, expected = [], [], {}
