@@ -9,9 +9,9 @@ import { SERVER_VERSION } from './protocol/index.js';
 import { SampleFileError, createLogger, writeReferenceFile } from './telemetry/index.js';
 
 /** The server config, or exit 2 with the config error. */
-function configOrExit(file: string | undefined): ServerConfig {
+function configOrExit(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   try {
-    return loadServerConfig(file ?? null);
+    return loadServerConfig(file ?? null, env);
   } catch (e) {
     if (e instanceof ConfigError || (e instanceof Error && e.name === 'ConfigError')) {
       process.stderr.write(`switchyard: ${e.message}\n`);
@@ -21,8 +21,18 @@ function configOrExit(file: string | undefined): ServerConfig {
   }
 }
 
-async function serve(opts: { config?: string }): Promise<void> {
-  const config = configOrExit(opts.config);
+interface ServeOptions {
+  config?: string;
+  modelControlMode?: string;
+  loadModel?: string[];
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  // the flags are Triton's, and win over the file and the environment as the variables do
+  const env = { ...process.env };
+  if (opts.modelControlMode !== undefined) env.SWITCHYARD_MODEL_CONTROL_MODE = opts.modelControlMode;
+  if (opts.loadModel !== undefined) env.SWITCHYARD_STARTUP_MODELS = opts.loadModel.join(',');
+  const config = configOrExit(opts.config, env);
   const log = createLogger(config.log_level);
   const server = await startServer(config, log);
   let signals = 0;
@@ -55,7 +65,9 @@ export function main(argv: string[]): void {
     .command('serve')
     .description('serve a model repository')
     .option('-c, --config <file>', 'YAML config file (see examples/switchyard.yaml); env SWITCHYARD_* override it')
-    .action((opts: { config?: string }) => serve(opts));
+    .option('--model-control-mode <mode>', 'none (load every model) or explicit (load only --load-model ones); sets model_control_mode')
+    .option('--load-model <name>', 'with explicit mode: a model to load at startup, "*" for all; repeat for more; sets startup_models', (v: string, prev: string[] = []) => [...prev, v])
+    .action((opts: ServeOptions) => serve(opts));
   program
     .command('doctor')
     .description('print Node, uWebSockets.js, ONNX Runtime and the execution providers this machine can use')

@@ -96,6 +96,7 @@ export class Gateway {
       cores: config.threads > 0 ? config.threads : availableParallelism(),
       drainTimeoutMs: config.drain_timeout_s * 1000,
       log,
+      startupModels: config.model_control_mode === 'none' || config.startup_models.includes('*') ? '*' : config.startup_models,
     });
     this.metrics = new Metrics(() => this.servedViews());
   }

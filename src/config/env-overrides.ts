@@ -15,7 +15,9 @@ export type EnvValueKind =
   /** a path; a relative one is resolved against the current directory */
   | 'path'
   /** lower-cased (`INFO` → `info`) */
-  | 'lowercase';
+  | 'lowercase'
+  /** comma-separated, each item trimmed (`a, b` → ['a', 'b']) */
+  | 'list';
 
 export interface EnvOverride {
   readonly variable: string;
@@ -31,6 +33,8 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = Object.freeze([
   { variable: 'SWITCHYARD_REDIS_URL', key: ['redis', 'url'], kind: 'string' },
   { variable: 'SWITCHYARD_ADMIN_TOKEN', key: ['admin_token'], kind: 'string' },
   { variable: 'SWITCHYARD_LOG_LEVEL', key: ['log_level'], kind: 'lowercase' },
+  { variable: 'SWITCHYARD_MODEL_CONTROL_MODE', key: ['model_control_mode'], kind: 'lowercase' },
+  { variable: 'SWITCHYARD_STARTUP_MODELS', key: ['startup_models'], kind: 'list' },
 ] as const);
 
 function convert(raw: string, kind: EnvValueKind, cwd: string): unknown {
@@ -43,6 +47,11 @@ function convert(raw: string, kind: EnvValueKind, cwd: string): unknown {
       return raw.toLowerCase();
     case 'string':
       return raw;
+    case 'list':
+      return raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
   }
 }
 

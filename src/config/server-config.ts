@@ -89,6 +89,21 @@ export function validateServerConfig(
 }
 
 function crossKeyIssues(value: unknown, sourceOf: (key: string) => string): ConfigIssue[] {
+  const issues = [...portIssues(value, sourceOf)];
+  if (isPlainObject(value) && value.model_control_mode !== 'explicit' && Array.isArray(value.startup_models) && value.startup_models.length > 0) {
+    issues.push(
+      configIssue({
+        source: sourceOf('startup_models'),
+        path: 'startup_models',
+        value: value.startup_models,
+        expected: 'an empty list unless model_control_mode is explicit (mode none loads every model at startup)',
+      }),
+    );
+  }
+  return issues;
+}
+
+function portIssues(value: unknown, sourceOf: (key: string) => string): ConfigIssue[] {
   if (!isPlainObject(value) || !isPlainObject(value.http) || !isPlainObject(value.grpc)) return [];
   const { port: httpPort } = value.http;
   const { port: grpcPort, enabled } = value.grpc;

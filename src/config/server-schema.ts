@@ -137,6 +137,17 @@ export const ServerConfigSchema = Type.Object(
       default: './models',
       description: "folder of models (<model>/<version>/model.onnx); a relative path is read from the config file's folder",
     }),
+    model_control_mode: Type.Union([Type.Literal('none'), Type.Literal('explicit')], {
+      default: 'none',
+      description:
+        "none: every model in model_repository is loaded at startup; explicit: only startup_models are (Triton's --model-control-mode=explicit), the others are listed in the repository index, unloaded, until POST /v2/repository/models/<name>/load",
+    }),
+    startup_models: Type.Array(Type.String({ pattern: '^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|\\*)$' }), {
+      default: [],
+      uniqueItems: true,
+      description: 'with model_control_mode explicit: the models loaded at startup, "*" for all of them (Triton\'s --load-model); each must be a folder of model_repository',
+      expected: 'a list of model names, or ["*"]',
+    }),
     admin_token: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
       default: null,
       description: 'bearer token required by the admin API (routes, model load/unload); null = no token',

@@ -64,6 +64,8 @@ export interface RepositoryOptions {
   cores: number;
   drainTimeoutMs: number;
   log: Logger;
+  /** the models loadAll() loads: every one in the root ('*'), or these (model_control_mode explicit) */
+  startupModels: '*' | readonly string[];
 }
 
 /**
@@ -84,13 +86,25 @@ export class ModelRepository {
     return this.opts.root;
   }
 
-  /** Loads every model found in the root. Failures leave that model UNAVAILABLE. */
+  /**
+   * Loads the startup models: every model found in the root, or the listed ones (explicit
+   * model control; the rest stay in the index, unloaded). Failures leave that model
+   * UNAVAILABLE; a listed name with no folder in the root stops the startup.
+   */
   async loadAll(): Promise<void> {
     if (!isDirectory(this.opts.root)) throw new Error(`model repository ${this.opts.root} is not a directory`);
-    const names = readdirSync(this.opts.root, { withFileTypes: true })
+    const found = readdirSync(this.opts.root, { withFileTypes: true })
       .filter((d) => isValidModelName(d.name) && isDirectory(join(this.opts.root, d.name)))
       .map((d) => d.name)
       .sort();
+    const wanted = this.opts.startupModels;
+    if (wanted !== '*') {
+      const missing = wanted.filter((n) => !found.includes(n));
+      if (missing.length > 0) {
+        throw new Error(`startup_models ${missing.map((n) => JSON.stringify(n)).join(', ')} ${missing.length === 1 ? 'is not a model' : 'are not models'} in ${this.opts.root} (it has ${found.join(', ') || 'none'})`);
+      }
+    }
+    const names = wanted === '*' ? found : found.filter((n) => wanted.includes(n));
     await Promise.all(names.map((n) => this.load(n).catch(() => undefined)));
   }
 
@@ -142,7 +156,11 @@ export class ModelRepository {
    */
   resolve(name: string, version: string | null): LoadedVersion {
     const entry = this.models.get(name);
-    if (entry === undefined) throw modelNotFound(name);
+    if (entry === undefined) {
+      // in the repository but never loaded (explicit model control): say how to load it
+      if (isValidModelName(name) && isDirectory(join(this.opts.root, name))) throw modelNotServed(name, version, 'not loaded');
+      throw modelNotFound(name);
+    }
     if (version === null) {
       if (entry.latest !== null) return entry.latest;
       const busy = [...entry.versions.values()].find((v) => v.state === 'LOADING' || v.state === 'UNLOADING');

@@ -294,6 +294,14 @@ describe('server config: environment overrides', () => {
     expect(c.log_level).toBe('debug');
   });
 
+  it('model control from the environment: the mode lower-cased, startup models comma-separated', () => {
+    const c = fromText('', { SWITCHYARD_MODEL_CONTROL_MODE: 'EXPLICIT', SWITCHYARD_STARTUP_MODELS: ' simple, tabular ,' });
+    expect(c.model_control_mode).toBe('explicit');
+    expect(c.startup_models).toEqual(['simple', 'tabular']);
+    const e = configErrorOf(() => fromText('', { SWITCHYARD_MODEL_CONTROL_MODE: 'poll' }));
+    expect(e.message).toBe('config error in environment variable SWITCHYARD_MODEL_CONTROL_MODE at model_control_mode: got "poll", expected one of none | explicit');
+  });
+
   it('unset or empty variables change nothing', () => {
     const c = fromText('http: { port: 1000 }', { SWITCHYARD_HTTP_PORT: '', SWITCHYARD_ADMIN_TOKEN: '  ' });
     expect(c.http.port).toBe(1000);
