@@ -25,6 +25,11 @@ export const HttpSchema = Type.Object(
       default: 64 * 1024 * 1024,
       description: 'largest request body accepted; larger ones get 413',
     }),
+    reuse_port: Type.Boolean({
+      default: false,
+      description:
+        'false: the HTTP port belongs to this process, a second gateway on it fails at startup; true: SO_REUSEPORT, so several gateways on one host share the port and the kernel spreads connections among them (each needs its own grpc.port, and Redis for shared state)',
+    }),
   },
   { additionalProperties: false, description: 'REST, WebSocket and /metrics listener' },
 );

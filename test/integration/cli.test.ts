@@ -1,48 +1,15 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { uwsNative } from '../../src/transport/http/index.js';
+import { BIN, ROOT, cleanEnv, serve } from '../helpers/cli.js';
 import { EXAMPLE_MODELS, tabularRequest, tabularRows } from '../helpers/server.js';
 
-const BIN = fileURLToPath(new URL('../../bin/switchyard.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  for (const k of Object.keys(env)) if (k.startsWith('SWITCHYARD_') && !(k in extra)) delete env[k];
-  return env;
-}
-
-/** Starts `switchyard serve` and resolves with the HTTP port once it logs that it listens. */
-function serve(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number; logs: string[] }> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: string[] = [];
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        logs.push(line);
-        try {
-          const rec = JSON.parse(line) as { msg: string; http?: string };
-          if (rec.msg === 'switchyard listening' && rec.http !== undefined) resolve({ child, port: Number(rec.http.split(':').pop()), logs });
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${logs.join('\n')}`)));
-  });
-}
 
 describe('the native uWebSockets.js binary', () => {
   it('is the one in use (not the pure-JS fallback)', () => {

@@ -17,6 +17,9 @@ import { registerRouteAdmin } from './route-admin.js';
 import { registerSettingsRoutes } from './settings-routes.js';
 import { registerSharedMemoryRoutes } from './shm-routes.js';
 
+/** uWS ListenOptions: bind without SO_REUSEPORT (the package exports the value, its typings only a const enum) */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+
 const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'parameters', 'classification', 'system_shared_memory', 'trace', 'logging'];
 
 /** URL path parameters arrive percent-encoded; decode them before any name check. */
@@ -55,11 +58,20 @@ export class HttpServer {
     this.routes();
   }
 
+  /**
+   * Binds the HTTP port. uWS sets SO_REUSEPORT unless told the port is exclusive, and then a
+   * second gateway on the same port binds silently and takes half the connections; so the
+   * port is exclusive unless http.reuse_port asks to share it.
+   */
   listen(host: string, port: number): Promise<number> {
+    const reusePort = this.gateway.config.http.reuse_port;
     return new Promise((resolve, reject) => {
-      this.app.listen(host, port, (token) => {
+      // uWS.js takes (host, port, options, cb) although its typings list options only without a host
+      const listen = this.app.listen as unknown as (h: string, p: number, options: number, cb: (token: us_listen_socket | false) => void) => void;
+      listen.call(this.app, host, port, reusePort ? 0 : LIBUS_LISTEN_EXCLUSIVE_PORT, (token) => {
         if (token === false) {
-          reject(new Error(`cannot listen on http ${host}:${port} (in use, or not allowed); set http.port or SWITCHYARD_HTTP_PORT`));
+          const hint = reusePort ? 'in use by a process that did not set SO_REUSEPORT, or not allowed' : 'in use (another gateway? set http.reuse_port: true to share it on purpose), or not allowed';
+          reject(new Error(`cannot listen on http ${host}:${port} (${hint}); set http.port or SWITCHYARD_HTTP_PORT`));
           return;
         }
         this.listenSocket = token;
