@@ -9,7 +9,7 @@ import { FeatureService } from './features/index.js';
 import { PipelineContext } from './pipeline-context.js';
 import { createRouteStore, feedbackUnknown, Router, type Decision, type RouteRequest } from './routing/index.js';
 import { ShadowMirror } from './shadow-mirror.js';
-import { SERVER_VERSION, applyClassification, planClassification, SharedMemoryRegistry, readSharedMemoryInputs, usesSharedMemory, writeSharedMemoryOutputs, type ModelConfigJson } from './protocol/index.js';
+import { SERVER_VERSION, applyClassification, describeValue, planClassification, SharedMemoryRegistry, readSharedMemoryInputs, usesSharedMemory, writeSharedMemoryOutputs, type ModelConfigJson } from './protocol/index.js';
 import { ModelCatalog } from './model-catalog.js';
 import type { ModelSignature } from './core/tensor.js';
 import { parseConfigOverride, type IndexEntry } from './repository/index.js';
@@ -263,7 +263,7 @@ export class Gateway {
     }
     const id = f.id;
     if (typeof id !== 'string' || id === '') {
-      throw new GatewayError('SY_ERR_BAD_REQUEST', `feedback "id" is ${JSON.stringify(id) ?? String(id)}; expected the non-empty request id (the response's "id" or x-request-id header)`);
+      throw new GatewayError('SY_ERR_BAD_REQUEST', `feedback "id" is ${describeValue(id)}; expected the non-empty request id (the response's "id" or x-request-id header)`);
     }
     const result: FeedbackResult = { id, label: null, reward: null };
     if (f.label !== undefined) result.label = await this.monitoring.label(id, f.label);

@@ -123,7 +123,9 @@ export function elementCount(shape: readonly number[]): number {
   return n;
 }
 
+/** `[1,16]`; a shape of more than 16 dims (only a bad request has one) is shown by its first 16 and its rank. */
 export function shapeToString(shape: readonly number[]): string {
+  if (shape.length > 16) return `[${shape.slice(0, 16).join(',')},… (${shape.length} dims)]`;
   return `[${shape.join(',')}]`;
 }
 

@@ -64,13 +64,24 @@ export class GatewayError extends Error {
   readonly retryAfterS: number | null;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterS?: number }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(capMessage(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GatewayError';
     this.code = code;
     this.httpStatus = ERRORS[code].http;
     this.grpcStatus = ERRORS[code].grpc;
     this.retryAfterS = options?.retryAfterS ?? null;
   }
+}
+
+/**
+ * The longest error message sent: messages echo what the client sent (a shape, a name), and
+ * an echo of 100,000 dims in a gRPC trailer made the client report RESOURCE_EXHAUSTED
+ * instead of the real reason. Every message is cut here, whatever built it.
+ */
+export const MAX_ERROR_MESSAGE = 2000;
+
+function capMessage(m: string): string {
+  return m.length <= MAX_ERROR_MESSAGE ? m : `${m.slice(0, MAX_ERROR_MESSAGE)}… (${m.length - MAX_ERROR_MESSAGE} more characters)`;
 }
 
 export function isGatewayError(e: unknown): e is GatewayError {

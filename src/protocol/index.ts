@@ -1,5 +1,6 @@
 export { classCount, decodeInferRequest, decodeStreamRequest, parseInferRequestJson } from './json-request.js';
 export type { JsonObject } from './json-text.js';
+export { MAX_CONTROL_JSON_DEPTH, describeValue, parseControlJson } from './json-text.js';
 export { type EncodedResponse, encodeInferResponse } from './json-response.js';
 export { ClassificationPlan, type ClassificationModel, applyClassification, planClassification } from './classification.js';
 export { decodeV1Predict, encodeV1Predict } from './v1.js';

@@ -48,6 +48,44 @@ export function parseJsonExactIntegers(bytes: Uint8Array): unknown {
   }
 }
 
+/** How deep the control bodies (feedback, repository, routes, settings) may nest: theirs are 3–5. */
+export const MAX_CONTROL_JSON_DEPTH = 32;
+
+/**
+ * JSON.parse of a control-plane body (not infer: see parseJsonBytes) that first refuses
+ * nesting deeper than `maxDepth`: V8 parses any depth, but what later walks the value
+ * (JSON.stringify of an echoed field, a validator) recurses, and a 20 KB body of nested
+ * arrays overflowed the stack where nothing caught it. `what` names the body in errors.
+ */
+export function parseControlJson(bytes: Uint8Array, what: string, maxDepth = MAX_CONTROL_JSON_DEPTH): unknown {
+  const depth = nestingDepthOver(bytes, maxDepth);
+  if (depth !== null) {
+    throw new GatewayError('SY_ERR_BAD_REQUEST', `the ${what} body nests deeper than ${maxDepth} levels (at byte ${depth}); send a flatter document`);
+  }
+  try {
+    return JSON.parse(UTF8.decode(bytes)) as unknown;
+  } catch (e) {
+    throw new GatewayError('SY_ERR_MALFORMED_JSON', `malformed JSON in the ${what} body: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** The offset where `[`/`{` outside strings first nest deeper than `max`, or null. */
+export function nestingDepthOver(b: Uint8Array, max: number): number | null {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return i;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return null;
+}
+
 function malformed(e: unknown): GatewayError {
   const why = e instanceof Error ? e.message : String(e);
   return new GatewayError('SY_ERR_MALFORMED_JSON', `malformed JSON: ${why}`);
@@ -145,7 +183,8 @@ export function describeValue(v: unknown): string {
   try {
     s = typeof v === 'bigint' ? v.toString() : (JSON.stringify(v) ?? String(v));
   } catch {
-    s = String(v);
+    // too deep to stringify (String() of it would recurse as well)
+    s = jsonTypeOf(v);
   }
   return s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN)}…` : s;
 }

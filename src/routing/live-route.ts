@@ -5,7 +5,7 @@
  * did not change, so requests in flight still count), and `pick` never sees a route half
  * updated.
  */
-import { modelNotFound } from '../core/errors.js';
+import { GatewayError, modelNotFound } from '../core/errors.js';
 import { ArmTable, armPrefix, createAlgorithm } from './bandit/index.js';
 import { candidatePercent } from './canary/state.js';
 import { recordInWindow, rewardPrefix, stepWindow } from './canary/window.js';
@@ -25,7 +25,7 @@ export interface LiveRouteDeps {
   readonly catalog: Catalog;
 }
 
-/** Pinned targets outside the route kept per route (beyond it, a pinned target is built per request). */
+/** Pin header values remembered per route with their target (beyond it, a pin is looked up per request). */
 const MAX_PINNED = 64;
 
 export function countsKey(route: string): string {
@@ -158,23 +158,26 @@ export class LiveRoute {
     return new Decision(this.name, this.spec.policy, target, NO_SHADOWS, null, null, true, requestId, slot, this.counts, null, false);
   }
 
-  /** The target a pin header names: `model:version`, or `model` (the route's version of it, else the model's highest). */
+  /**
+   * The target a pin header names: `model:version`, or `model` (the route's version of it).
+   * Only the route's own targets (primary, or shadow) can be pinned: a pin is for testing a
+   * route's versions, and letting it name any served model would let any client reach a model
+   * the route was meant to keep it away from. Anything else is a 400 listing the targets.
+   */
   private pinnedTarget(value: string): Target {
     const known = this.pinned.get(value);
     if (known !== undefined && this.deps.catalog.has(known.model, known.version)) return known;
     const parsed = parseTargetHeader(value);
-    if (parsed === null) throw modelNotFound(value.slice(0, 130));
-    let version = parsed.version;
-    if (version === null) {
-      version = this.targets.find((t) => t.model === parsed.model)?.version ?? null;
-      if (version === null) {
-        const all = this.deps.catalog.versions(parsed.model);
-        if (all.length === 0) throw modelNotFound(parsed.model);
-        version = all[all.length - 1];
-      }
+    const allowed = [...this.targets, ...(this.spec.shadow ?? []).map((s) => new Target(s.model, s.version))];
+    const target = parsed === null ? undefined : allowed.find((t) => t.model === parsed.model && (parsed.version === null || t.version === parsed.version));
+    if (target === undefined) {
+      const keys = [...new Set(allowed.map((t) => t.key))].join(', ');
+      throw new GatewayError(
+        'SY_ERR_BAD_REQUEST',
+        `${TARGET_HEADER} ${JSON.stringify(value.slice(0, 130))} is not a target of route "${this.name}"; pin one of its targets (${keys}) as <model>:<version>`,
+      );
     }
-    if (!this.deps.catalog.has(parsed.model, version)) throw modelNotFound(parsed.model, version);
-    const target = this.targets.find((t) => t.model === parsed.model && t.version === version) ?? new Target(parsed.model, version);
+    if (!this.deps.catalog.has(target.model, target.version)) throw modelNotFound(target.model, target.version);
     if (this.pinned.size < MAX_PINNED) this.pinned.set(value, target);
     return target;
   }

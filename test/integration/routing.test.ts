@@ -116,8 +116,12 @@ describe('routes through every door', () => {
       const r = await request(t.url, 'ab', { 'x-switchyard-target': 'tabular:1', 'x-user-id': 'someone' });
       expect(r.json.model_version).toBe('1');
     }
-    const bad = await request(t.url, 'ab', { 'x-switchyard-target': 'tabular:9' });
-    expect(bad.status).toBe(404);
+    // only the route's own targets can be pinned: not an unknown version, not another model
+    for (const pin of ['tabular:9', 'heavy:1', 'dtypes']) {
+      const bad = await request(t.url, 'ab', { 'x-switchyard-target': pin });
+      expect(bad.status, pin).toBe(400);
+      expect(bad.json.error, pin).toMatch(/is not a target of route "ab"; pin one of its targets/);
+    }
     const versioned = await postJson(`${t.url}/v2/models/ab/versions/1/infer`, tabularRequest(tabularRows(1)));
     expect(versioned.status).toBe(400);
     expect(versioned.json.error).toMatch(/is a route/);

@@ -71,7 +71,9 @@ describe('weighted routes', () => {
       mab: { policy: 'bandit', targets: [{ model: 'tabular', version: '1' }, { model: 'tabular', version: '2' }] },
     });
     routers.push(router);
-    const decisions = ['ab', 'rel', 'mab'].flatMap((name) => [router.pick(name, request('a')), router.pick(name, request('b', { 'x-switchyard-target': 'heavy:1' }))]);
+    // pinned: to ab's shadow target, to the others' second target
+    const pin: Record<string, string> = { ab: 'heavy:1', rel: 'tabular:2', mab: 'tabular:2' };
+    const decisions = ['ab', 'rel', 'mab'].flatMap((name) => [router.pick(name, request('a')), router.pick(name, request('b', { 'x-switchyard-target': pin[name] }))]);
     router.record(decisions[0], { ok: true, latencyUs: 5 });
     const keys = Object.keys(decisions[1]);
     for (const d of decisions) expect(Object.keys(d)).toEqual(keys);
@@ -167,14 +169,20 @@ describe('pinning (x-switchyard-target)', () => {
     const pinned = router.pick('ab', request('r', { 'x-switchyard-target': 'tabular:2' }));
     expect(pinned.target.key).toBe('tabular:2');
     expect(pinned.pinned).toBe(true);
-    // a model without version: the route's version of it; a model outside the route: its highest version
+    // a model without version: the route's version of it
     expect(router.pick('ab', request('r', { 'x-switchyard-target': 'tabular' })).target.key).toBe('tabular:1');
-    expect(router.pick('ab', request('r', { 'x-switchyard-target': 'heavy' })).target.key).toBe('heavy:1');
   });
 
-  it('an unknown model or version in the header is a 404', async () => {
+  it('pins a shadow target of the route too', async () => {
+    const router = await weighted([100, 0], { shadow: [{ model: 'heavy', version: '1', percent: 10 }] });
+    const d = router.pick('ab', request('r', { 'x-switchyard-target': 'heavy:1' }));
+    expect(d.target.key).toBe('heavy:1');
+    expect(d.pinned).toBe(true);
+  });
+
+  it('refuses, with a 400 listing the targets, a model or version that is not a target of the route', async () => {
     const router = await weighted([100, 0]);
-    for (const value of ['tabular:9', 'nope', ':1', 'tabular:']) {
+    for (const value of ['heavy', 'heavy:1', 'tabular:9', 'nope', ':1', 'tabular:', 'a\r\nb']) {
       let error: unknown = null;
       try {
         router.pick('ab', request('r', { 'x-switchyard-target': value }));
@@ -182,7 +190,8 @@ describe('pinning (x-switchyard-target)', () => {
         error = e;
       }
       expect(error, value).toBeInstanceOf(GatewayError);
-      expect((error as GatewayError).code).toBe('SY_ERR_MODEL_NOT_FOUND');
+      expect((error as GatewayError).code, value).toBe('SY_ERR_BAD_REQUEST');
+      expect((error as GatewayError).message, value).toMatch(/is not a target of route "ab"; pin one of its targets \(tabular:1, tabular:2\) as <model>:<version>$/);
     }
   });
 

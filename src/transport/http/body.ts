@@ -1,6 +1,27 @@
 import { GatewayError, toGatewayError } from '../../core/errors.js';
 import { decodeBody, requestCoding, type Coding } from './compression.js';
+import type { HttpRequest } from 'uWebSockets.js';
 import type { Exchange } from './reply.js';
+
+/** What contentLengthOf answers for a request with Content-Length headers that disagree. */
+export const CONFLICTING_CONTENT_LENGTH = 'conflicting';
+
+/**
+ * The request's Content-Length as readBody takes it. uWS frames the body by the first
+ * Content-Length header and getHeader shows only that one; a proxy in front may have used
+ * another, which is how requests are smuggled past it. So every header is looked at, and
+ * two that disagree give CONFLICTING_CONTENT_LENGTH: readBody answers 400 and closes.
+ */
+export function contentLengthOf(req: HttpRequest): string {
+  let first: string | null = null;
+  let conflict = false;
+  req.forEach((k, v) => {
+    if (k !== 'content-length') return;
+    if (first === null) first = v;
+    else if (v.trim() !== first.trim()) conflict = true;
+  });
+  return conflict ? CONFLICTING_CONTENT_LENGTH : (first ?? '');
+}
 
 /**
  * Reads a request body, enforcing the size limit while reading: a declared Content-Length
@@ -48,6 +69,10 @@ function readEncoded(ex: Exchange, contentLength: string, limit: number, done: (
 }
 
 function readRaw(ex: Exchange, contentLength: string, limit: number, done: (body: Buffer) => void): void {
+  if (contentLength === CONFLICTING_CONTENT_LENGTH) {
+    ex.error(new GatewayError('SY_ERR_BAD_REQUEST', 'the request has Content-Length headers that disagree; send exactly one'), null, true);
+    return;
+  }
   const declared = contentLength === '' ? -1 : Number(contentLength);
   if (declared > limit) {
     ex.error(tooLarge(declared, limit), null, true);

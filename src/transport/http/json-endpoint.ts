@@ -6,8 +6,9 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
+import { parseControlJson } from '../../protocol/index.js';
 import { checkAdminAccess } from '../admin-auth.js';
-import { readBody } from './body.js';
+import { contentLengthOf, readBody } from './body.js';
 import { Exchange } from './reply.js';
 
 const BODY_LIMIT = 1 << 20;
@@ -32,13 +33,9 @@ export function decodeSegment(raw: string): string {
 }
 
 /** The body as JSON; an empty body is `undefined`, malformed JSON a 400 (SY_ERR_MALFORMED_JSON). */
-export function parseJsonBody(body: Buffer): unknown {
+export function parseJsonBody(body: Buffer, what = 'request'): unknown {
   if (body.byteLength === 0) return undefined;
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw new GatewayError('SY_ERR_MALFORMED_JSON', `malformed JSON: ${(e as Error).message}`);
-  }
+  return parseControlJson(body, what);
 }
 
 /** The uWS handler for `fn`; `paramCount` path parameters are read before any async work. */
@@ -53,7 +50,7 @@ export function jsonEndpoint(gateway: Gateway, paramCount: number, opts: Endpoin
         ex.json(200, fn(params, undefined));
         return;
       }
-      readBody(ex, req.getHeader('content-length'), BODY_LIMIT, (body) => {
+      readBody(ex, contentLengthOf(req), BODY_LIMIT, (body) => {
         try {
           ex.json(200, fn(params, parseJsonBody(body)));
         } catch (e) {

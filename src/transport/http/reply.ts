@@ -1,5 +1,5 @@
 import type { HttpResponse } from 'uWebSockets.js';
-import { toGatewayError, type GatewayError } from '../../core/errors.js';
+import { GatewayError, toGatewayError } from '../../core/errors.js';
 import { MIN_COMPRESS_BYTES, encodeBody, type Coding } from './compression.js';
 
 const STATUS_TEXT: Record<number, string> = {
@@ -19,6 +19,26 @@ const STATUS_TEXT: Record<number, string> = {
   503: '503 Service Unavailable',
   504: '504 Gateway Timeout',
 };
+
+/** Characters a header value may hold as they are: tab and visible ASCII. */
+const UNSAFE_IN_HEADER = /[^\t\x20-\x7e]/;
+
+/**
+ * A value safe to write into a response header. Values that come from the client (the
+ * request id) may hold CR/LF, which written raw would end the header and let the client
+ * forge headers or a whole response (response splitting); such characters, and any other
+ * outside visible ASCII, are percent-encoded as UTF-8 (`a\r\nb` → `a%0D%0Ab`). `%` itself is
+ * kept, so a safe value is unchanged.
+ */
+export function headerValue(v: string): string {
+  if (!UNSAFE_IN_HEADER.test(v)) return v;
+  let out = '';
+  for (const ch of v) {
+    if (!UNSAFE_IN_HEADER.test(ch)) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
 
 export function statusLine(code: number): string {
   return STATUS_TEXT[code] ?? `${code} Status`;
@@ -56,7 +76,7 @@ export class Exchange {
     res.cork(() => {
       res.writeStatus(statusLine(status));
       res.writeHeader('content-type', contentType);
-      if (headers !== null) for (const [k, v] of headers) res.writeHeader(k, v);
+      if (headers !== null) for (const [k, v] of headers) res.writeHeader(k, headerValue(v));
       if (close || typeof body === 'string' || body.byteLength < 65536) {
         res.end(body, close);
         return;
@@ -83,8 +103,16 @@ export class Exchange {
     });
   }
 
+  /** Answers `value` as JSON; one that cannot be written (too deep, a cycle) is a 500, never a throw. */
   json(status: number, value: unknown, headers: readonly (readonly [string, string])[] | null = null): void {
-    this.send(status, 'application/json', JSON.stringify(value), headers);
+    let text: string;
+    try {
+      text = JSON.stringify(value);
+    } catch (e) {
+      this.error(new GatewayError('SY_ERR_INTERNAL', `the answer could not be written as JSON (${e instanceof Error ? e.message : String(e)})`));
+      return;
+    }
+    this.send(status, 'application/json', text, headers);
   }
 
   /**

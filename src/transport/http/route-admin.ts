@@ -18,7 +18,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
 import { ROUTE_ACTIONS, type RouteAction } from '../../routing/index.js';
 import { checkAdminAccess } from '../admin-auth.js';
-import { readBody } from './body.js';
+import { contentLengthOf, readBody } from './body.js';
 import { decodeSegment, parseJsonBody } from './json-endpoint.js';
 import { Exchange } from './reply.js';
 
@@ -73,7 +73,7 @@ export function registerRouteAdmin(app: TemplatedApp, gateway: Gateway): void {
         run(undefined);
         return;
       }
-      readBody(ex, req.getHeader('content-length'), BODY_LIMIT, (body) => {
+      readBody(ex, contentLengthOf(req), BODY_LIMIT, (body) => {
         try {
           run(parseBody(body));
         } catch (e) {

@@ -3,9 +3,9 @@ import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from '
 import { GatewayError, toGatewayError } from '../../core/errors.js';
 import type { InferRequest } from '../../core/request.js';
 import type { Gateway } from '../../gateway.js';
-import { decodeInferRequest, decodeV1Predict, encodeInferResponse, encodeV1Predict } from '../../protocol/index.js';
+import { decodeInferRequest, decodeV1Predict, encodeInferResponse, encodeV1Predict, parseControlJson } from '../../protocol/index.js';
 import { checkModelName, checkVersion } from '../../repository/index.js';
-import { readBody } from './body.js';
+import { contentLengthOf, readBody } from './body.js';
 import { responseCoding } from './compression.js';
 import { Exchange } from './reply.js';
 import { uws } from './uws.js';
@@ -187,7 +187,7 @@ export class HttpServer {
     const traceparent = req.getHeader('traceparent');
     const headers = this.gateway.isRoute(model) ? routingHeaders(req, this.gateway.routingHeaders()) : null;
     ex.coding = responseCoding(req.getHeader('accept-encoding'));
-    readBody(ex, req.getHeader('content-length'), this.bodyLimit, (body) => {
+    readBody(ex, contentLengthOf(req), this.bodyLimit, (body) => {
       let r: InferRequest;
       try {
         r = decodeInferRequest(body, headerLength, model, version, receivedAt);
@@ -213,7 +213,7 @@ export class HttpServer {
     const requestId = req.getHeader('x-request-id');
     ex.onError = (err) => this.gateway.rejected({ protocol: 'rest', model, version: null, id: requestId, receivedAt }, err);
     ex.coding = responseCoding(req.getHeader('accept-encoding'));
-    readBody(ex, req.getHeader('content-length'), this.bodyLimit, (body) => {
+    readBody(ex, contentLengthOf(req), this.bodyLimit, (body) => {
       let r: InferRequest;
       try {
         const signature = this.gateway.signature(model);
@@ -260,7 +260,7 @@ export class HttpServer {
    * when the id is unknown) or an array of them (200 with one result or error per item).
    */
   private feedback(ex: Exchange, req: HttpRequest): void {
-    readBody(ex, req.getHeader('content-length'), 16 << 20, (body) => {
+    readBody(ex, contentLengthOf(req), 16 << 20, (body) => {
       let parsed: unknown;
       try {
         parsed = parseJsonBody(body, 'feedback');
@@ -293,7 +293,7 @@ export class HttpServer {
    */
   private admin(ex: Exchange, req: HttpRequest, fn: (body: Buffer) => void): void {
     checkAdminAccess(this.gateway.config.admin_token, req.getHeader('authorization'), Buffer.from(ex.res.getRemoteAddressAsText()).toString());
-    readBody(ex, req.getHeader('content-length'), 1 << 20, (body) => {
+    readBody(ex, contentLengthOf(req), 1 << 20, (body) => {
       try {
         fn(body);
       } catch (e) {
@@ -314,12 +314,7 @@ function parseHeaderLength(h: string): number | null {
 
 function parseIndexBody(body: Buffer): boolean {
   if (body.byteLength === 0) return false;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw new GatewayError('SY_ERR_MALFORMED_JSON', `malformed JSON: ${(e as Error).message}`);
-  }
+  const parsed = parseControlJson(body, 'repository index');
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new GatewayError('SY_ERR_BAD_REQUEST', 'repository index body must be a JSON object such as {"ready": true}');
   }
@@ -349,15 +344,13 @@ function parseLoadBody(body: Buffer): string | null {
 }
 
 function parseJsonBody(body: Buffer, what: string): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw new GatewayError('SY_ERR_MALFORMED_JSON', `malformed JSON in the ${what} body: ${(e as Error).message}`);
-  }
+  return parseControlJson(body, what);
 }
 
-function idOf(item: unknown): unknown {
-  return item !== null && typeof item === 'object' && 'id' in item ? (item as { id: unknown }).id : null;
+/** The id of a feedback item as the answer echoes it: a string (capped), else null. */
+function idOf(item: unknown): string | null {
+  const id = item !== null && typeof item === 'object' && 'id' in item ? (item as { id: unknown }).id : null;
+  return typeof id === 'string' ? id.slice(0, 256) : null;
 }
 
 /** The routing headers (sticky key, x-switchyard-target) the request carries, or null. */

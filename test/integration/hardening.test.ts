@@ -1,0 +1,103 @@
+/**
+ * Issue 14's reproduced attacks, each answered with a 4xx while the server keeps serving:
+ * a deeply nested feedback id, CR/LF in an echoed request id, conflicting Content-Length
+ * headers, and a 100,000-dim gRPC shape whose echo filled the trailer.
+ */
+import { connect } from 'node:net';
+import { status } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_ERROR_MESSAGE } from '../../src/core/index.js';
+import { GrpcInferenceClient } from '../../src/transport/grpc/index.js';
+import { postJson, startTestServer, tabularRequest, tabularRows, type TestServer } from '../helpers/server.js';
+import { rejection } from './grpc-helpers.js';
+
+/** Sends raw bytes on a fresh connection; resolves with everything read until the server closes (or 3 s). */
+function raw(port: number, bytes: Buffer): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed: false });
+    }, 3000);
+    s.on('data', (d) => chunks.push(d));
+    s.on('error', reject);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed: true });
+    });
+    s.write(bytes);
+  });
+}
+
+describe('hardening', () => {
+  let t: TestServer;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  async function stillServes(): Promise<void> {
+    expect((await postJson(`${t.url}/v2/models/tabular/infer`, tabularRequest(tabularRows(1)))).status).toBe(200);
+  }
+
+  it('a feedback item with a deeply nested id is a 400, not a crash', async () => {
+    const deep = '['.repeat(10_000) + ']'.repeat(10_000);
+    for (const body of [`[{"id": ${deep}, "label": 1}]`, `{"id": ${deep}, "label": 1}`]) {
+      const r = await fetch(`${t.url}/v2/feedback`, { method: 'POST', body });
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: string }).error).toMatch(/^the feedback body nests deeper than 32 levels \(at byte \d+\); send a flatter document$/);
+    }
+    // shallow but not a string: the item's error, and no echo of the value as its id
+    const r = await postJson(`${t.url}/v2/feedback`, [{ id: [[[1]]], label: 1 }]);
+    expect(r.status).toBe(200);
+    expect(r.json.results).toEqual([{ id: null, error: expect.stringMatching(/^feedback "id" is \[\[\[1\]\]\]; expected/) }]);
+    await stillServes();
+  });
+
+  it('every control body has the same depth bound', async () => {
+    const deep = '{"a":'.repeat(100) + '1' + '}'.repeat(100);
+    const r = await fetch(`${t.url}/v2/repository/index`, { method: 'POST', body: deep });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: string }).error).toMatch(/^the repository index body nests deeper than 32 levels/);
+  });
+
+  it('CR/LF in a request id cannot split the response: echoed headers are percent-encoded', async () => {
+    const body = JSON.stringify({ ...tabularRequest(tabularRows(1)), id: 'a\r\nSet-Cookie: x=1\r\n\r\nHTTP/1.1 200 OK' });
+    const r = await raw(t.server.httpPort, Buffer.from(`POST /v2/models/tabular/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`));
+    const head = r.text.slice(0, r.text.indexOf('\r\n\r\n'));
+    expect(head).toContain('\r\nx-request-id: a%0D%0ASet-Cookie: x=1%0D%0A%0D%0AHTTP/1.1 200 OK\r\n');
+    expect(head.toLowerCase()).not.toContain('\r\nset-cookie');
+  });
+
+  it('Content-Length headers that disagree are a 400 with Connection: close', async () => {
+    // (uWS still answers a request pipelined behind it in the same packet: issue 14 item 15)
+    const body = JSON.stringify(tabularRequest(tabularRows(1)));
+    const r = await raw(t.server.httpPort, Buffer.from(`POST /v2/models/tabular/infer HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Length: 5\r\n\r\n${body}`));
+    expect(r.text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(r.text).toContain('\r\nConnection: close\r\n');
+    expect(r.text).toContain('the request has Content-Length headers that disagree; send exactly one');
+    // the same length twice is one length
+    const same = await raw(t.server.httpPort, Buffer.from(`POST /v2/models/tabular/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`));
+    expect(same.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    await stillServes();
+  });
+
+  it('a 100,000-dim gRPC shape is INVALID_ARGUMENT with a short message, not RESOURCE_EXHAUSTED', async () => {
+    const c = new GrpcInferenceClient(t.grpcAddress);
+    try {
+      const shape = Array.from({ length: 100_000 }, () => 1n);
+      const e = await rejection(c.unary('modelInfer', { modelName: 'tabular', inputs: [{ name: 'x', datatype: 'FP32', shape }], rawInputContents: [new Uint8Array(4)] }));
+      expect(e.code).toBe(status.INVALID_ARGUMENT);
+      expect(e.details.length).toBeLessThanOrEqual(MAX_ERROR_MESSAGE + 40);
+      expect(e.details).toContain('(100000 dims)');
+    } finally {
+      c.close();
+    }
+    await stillServes();
+  });
+});
