@@ -163,7 +163,7 @@ export class Gateway {
         // a request that sends the input itself gets no lookup (assemble only drops entity ids)
         const provided = hasInput(req, binding.input);
         try {
-          const defaulted = await this.features.assemble(req, binding, target.signature);
+          const defaulted = await this.features.assemble(req, binding, target.signature, target.maxBatchSize);
           if (!provided) ctx.featuresDefaulted = defaulted;
         } finally {
           tracing.endSpan(lookup);

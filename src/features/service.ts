@@ -176,13 +176,22 @@ export class FeatureService {
    * does not declare with it. Returns how many values were defaulted. Rejects only with a
    * 400 GatewayError for the client's mistakes, never because of the store.
    */
-  async assemble(req: InferRequest, binding: FeatureBinding, signature: ModelSignature): Promise<number> {
+  async assemble(req: InferRequest, binding: FeatureBinding, signature: ModelSignature, maxBatchSize = 0): Promise<number> {
     if (findInput(req.inputs, binding.input) !== null) {
       req.inputs = this.replaceEntityInputs(req.inputs, binding, signature, null);
       return 0;
     }
     const { rows, ids } = readEntityIds(req.inputs, binding);
     const spec = signature.inputs.find((s) => s.name === binding.input);
+    // counted before any store read: 200,000 ids must not become 200,000 reads of a request
+    // the batch limit refuses anyway
+    const fixedRows = spec !== undefined && spec.shape[0] > 0 ? spec.shape[0] : null;
+    if (maxBatchSize > 0 && rows > maxBatchSize) {
+      throw new GatewayError('SY_ERR_BATCH_TOO_LARGE', `model "${binding.model}": ${rows} entity ids make a batch of ${rows}, larger than max_batch_size ${maxBatchSize}; split the request`);
+    }
+    if (maxBatchSize === 0 && fixedRows !== null && rows !== fixedRows) {
+      throw new GatewayError('SY_ERR_INVALID_INPUT', `model "${binding.model}": input "${binding.input}" takes ${fixedRows} rows, got ${rows} entity ids`);
+    }
     const dtype = spec?.datatype ?? binding.views[0].dtype;
     if (dtype === 'BYTES') {
       throw new GatewayError('SY_ERR_MODEL_UNAVAILABLE', `model "${binding.model}": input "${binding.input}" is BYTES and cannot be filled from feature views; the server config binds it wrongly`);

@@ -6,7 +6,7 @@ import { loadFeatures } from '../../src/features/index.js';
 import { GrpcInferenceClient } from '../../src/transport/grpc/index.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { floats } from './grpc-helpers.js';
-import { counter, postJson, startTestServer, type TestServer } from '../helpers/server.js';
+import { counter, histogram, postJson, startTestServer, type TestServer } from '../helpers/server.js';
 import { StreamClient } from '../helpers/stream-client.js';
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../../examples/switchyard.yaml', import.meta.url));
@@ -67,6 +67,16 @@ describe('features from the in-memory store (no Redis), through every door', () 
     expect(probabilities(r.json)).toEqual(probabilities(expected.json));
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(counter(metrics, 'switchyard_feature_defaults_total', 'reason="missing_entity"')).toBe(FIELDS.length);
+  });
+
+  it('more ids than max_batch_size are refused before any lookup', async () => {
+    const lookups = async () => histogram(await (await fetch(`${t.url}/metrics`)).text(), 'switchyard_feature_lookup_duration_seconds', 'view="customer"').count;
+    const before = await lookups();
+    const ids = Array.from({ length: 200_000 }, (_, i) => `c${i}`);
+    const r = await postJson(`${t.url}/v2/models/tabular/infer`, byIds(ids));
+    expect(r.status).toBe(400);
+    expect(r.json.error).toBe('model "tabular": 200000 entity ids make a batch of 200000, larger than max_batch_size 64; split the request');
+    expect(await lookups()).toBe(before);
   });
 
   it('a request without ids or x is a 400 that says what to send', async () => {
