@@ -123,6 +123,13 @@ export function elementCount(shape: readonly number[]): number {
   return n;
 }
 
+/**
+ * BYTES elements one tensor of a request may hold: each decoded element is an object of its
+ * own (~120 B of heap even when empty), so 16 million of them in a 64 MB body cost ~2 GB
+ * before any model check. Well above what a serving request sends.
+ */
+export const MAX_BYTES_ELEMENTS = 1 << 20;
+
 /** `[1,16]`; a shape of more than 16 dims (only a bad request has one) is shown by its first 16 and its rank. */
 export function shapeToString(shape: readonly number[]): string {
   if (shape.length > 16) return `[${shape.slice(0, 16).join(',')},… (${shape.length} dims)]`;

@@ -6,7 +6,7 @@
  * Assumes a little-endian host (x86-64 and arm64, every platform the gateway ships on):
  * fixed-size tensors are viewed and copied as the host's typed arrays.
  */
-import { type Datatype, type Tensor, type TensorData, datatypeSize, elementCount, shapeToString, viewBytes } from '../core/index.js';
+import { type Datatype, MAX_BYTES_ELEMENTS, type Tensor, type TensorData, datatypeSize, elementCount, shapeToString, viewBytes } from '../core/index.js';
 import { invalid } from './json-text.js';
 
 /**
@@ -30,6 +30,9 @@ export function readBinaryTensor(label: string, dt: Datatype, shape: readonly nu
 }
 
 function readBytesElements(label: string, shape: readonly number[], count: number, bytes: Uint8Array): Uint8Array[] {
+  if (count > MAX_BYTES_ELEMENTS) {
+    throw invalid(`${label}: shape ${shapeToString(shape)} has ${count} BYTES elements; at most ${MAX_BYTES_ELEMENTS} are accepted in one tensor (split the request)`);
+  }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.byteLength;
   // not preallocated: `count` comes from the client's shape, the loop is bounded by the bytes

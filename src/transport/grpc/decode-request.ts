@@ -27,6 +27,7 @@ import {
 import type { ModelInferRequest, ModelInferRequest_InferInputTensor, ModelInferRequest_InferRequestedOutputTensor } from '../../gen/grpc_service_pb.js';
 import { classCount, namesSharedMemory, readBinaryTensor, sharedMemoryPlaceholder } from '../../protocol/index.js';
 import { checkModelName, checkVersion } from '../../repository/index.js';
+import { refusalOf } from './service-definition.js';
 import { readContents } from './contents.js';
 import { readParameters } from './parameters.js';
 
@@ -113,6 +114,8 @@ function nonNegativeInt(v: unknown, what: string): number {
  * and SY_ERR_INVALID_INPUT for anything else wrong, naming the input and what was expected.
  */
 export function decodeModelInferRequest(m: ModelInferRequest, receivedAt: number): InferRequest {
+  const refused = refusalOf(m); // over a wire limit or malformed: never decoded (wire-limits.ts)
+  if (refused !== null) throw refused;
   checkModelName(m.modelName);
   if (m.modelVersion !== '') checkVersion(m.modelVersion);
   const rawList = m.rawInputContents;

@@ -19,6 +19,7 @@ import { addReflection } from './reflection.js';
 import { serviceRpcs } from './rpcs.js';
 import { extensionRpcs } from './extension-rpcs.js';
 import { serviceDefinition } from './service-definition.js';
+import { checkInferRequestWire } from './wire-limits.js';
 
 /** How long close() waits for calls in progress before cutting them. */
 const CLOSE_GRACE_MS = 1000;
@@ -45,7 +46,7 @@ export class GrpcServer {
         new StreamInferSession(gateway, call, maxInflight);
       },
     };
-    this.server.addService(serviceDefinition(GRPCInferenceService), inference);
+    this.server.addService(serviceDefinition(GRPCInferenceService, { modelInfer: checkInferRequestWire, modelStreamInfer: checkInferRequestWire }), inference);
     this.server.addService(serviceDefinition(Health), this.health.implementation());
     addReflection(this.server, [file_grpc_service, file_grpc_health_v1_health]);
   }

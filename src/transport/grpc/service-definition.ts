@@ -7,6 +7,7 @@
 import { create, fromBinary, toBinary, type DescMessage, type DescService, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { GatewayError } from '../../core/index.js';
 
 /** The methods of a generated service, keyed by their camelCase local names. */
 export type MethodsOf<S> = S extends GenService<infer M extends GenServiceMethods> ? M : never;
@@ -29,16 +30,47 @@ export function deserializer<D extends DescMessage>(schema: D): (buf: Buffer) =>
   return (buf) => fromBinary(schema, buf);
 }
 
-/** The grpc-js definition of `service`, keyed by each method's local (camelCase) name. */
-export function serviceDefinition(service: DescService): ServiceDefinition {
+/** Why a request message was refused while it was deserialized (see guardedDeserializer). */
+const refusals = new WeakMap<object, GatewayError>();
+
+/** The refusal a guarded deserializer attached to `msg` in place of decoding it, or null. */
+export function refusalOf(msg: object): GatewayError | null {
+  return refusals.get(msg) ?? null;
+}
+
+/**
+ * A deserializer that runs `guard` on the bytes first and never throws: grpc-js answers a
+ * throwing deserializer with INTERNAL "Error deserializing request", which tells the client
+ * nothing and reaches no handler (so no count, no log). A refused or malformed message comes
+ * back empty, its GatewayError kept for the handler (refusalOf), which answers and counts it.
+ */
+function guardedDeserializer<D extends DescMessage>(schema: D, guard: (bytes: Uint8Array) => void): (buf: Buffer) => MessageShape<D> {
+  return (buf) => {
+    try {
+      guard(buf);
+      return fromBinary(schema, buf);
+    } catch (e) {
+      const msg = create(schema);
+      refusals.set(msg, e instanceof GatewayError ? e : new GatewayError('SY_ERR_INVALID_INPUT', `${schema.name} is malformed: ${e instanceof Error ? e.message : String(e)}`));
+      return msg;
+    }
+  };
+}
+
+/**
+ * The grpc-js definition of `service`, keyed by each method's local (camelCase) name.
+ * `guards`: per method, a check of the request bytes before they are decoded.
+ */
+export function serviceDefinition(service: DescService, guards: Readonly<Record<string, (bytes: Uint8Array) => void>> = {}): ServiceDefinition {
   const def: Record<string, MethodDefinition<unknown, unknown>> = {};
   for (const m of service.methods) {
+    const guard = guards[m.localName];
     def[m.localName] = {
       path: methodPath(service, m.name),
       requestStream: m.methodKind === 'client_streaming' || m.methodKind === 'bidi_streaming',
       responseStream: m.methodKind === 'server_streaming' || m.methodKind === 'bidi_streaming',
       requestSerialize: serializer(m.input) as (msg: unknown) => Buffer,
-      requestDeserialize: deserializer(m.input),
+      requestDeserialize: guard === undefined ? deserializer(m.input) : guardedDeserializer(m.input, guard),
       responseSerialize: serializer(m.output) as (msg: unknown) => Buffer,
       responseDeserialize: deserializer(m.output),
       originalName: m.name,
