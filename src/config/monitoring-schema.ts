@@ -154,7 +154,7 @@ export const EvaluationSchema = Type.Object(
     max_predictions: Type.Integer({
       minimum: 1,
       default: 100000,
-      description: 'predictions the memory store holds; beyond it the oldest are forgotten',
+      description: 'predictions the store holds (in Redis: over every replica together); beyond it the oldest are forgotten',
     }),
     key_prefix: Type.String({ minLength: 1, default: 'switchyard:prediction:', description: 'prefix of the Redis keys of remembered predictions' }),
   },

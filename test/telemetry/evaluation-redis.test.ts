@@ -23,12 +23,12 @@ afterEach(async () => {
   await redis.stop();
 });
 
-const CONFIG: EvaluationConfig = { enabled: true, store: 'auto', ttl_s: 600, max_predictions: 10, key_prefix: 'switchyard:prediction:' };
+const CONFIG: EvaluationConfig = { enabled: true, store: 'auto', ttl_s: 600, max_predictions: 100, key_prefix: 'switchyard:prediction:' };
 
 /** One gateway replica's evaluator, sharing the Redis server. */
-function replica(): { ev: Evaluator; registry: Registry } {
+function replica(config: EvaluationConfig = CONFIG): { ev: Evaluator; registry: Registry } {
   const registry = new Registry();
-  const ev = new Evaluator({ config: CONFIG, log: recordingLogger(), registry, redisUrl: redis.url });
+  const ev = new Evaluator({ config, log: recordingLogger(), registry, redisUrl: redis.url });
   replicas.push(ev);
   return { ev, registry };
 }
@@ -62,5 +62,24 @@ describe('label join in Redis (real redis-server)', () => {
     const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => [a.ev.label(`r${i}`, 1), b.ev.label(`r${i}`, 1)]).flat());
     expect(outcomes.filter((o) => o === 'joined')).toHaveLength(20);
     expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(20);
+  });
+
+  it('keeps at most max_predictions over every replica, forgetting the oldest', async () => {
+    const config = { ...CONFIG, max_predictions: 10 };
+    const a = replica(config);
+    const b = replica(config);
+    for (let i = 0; i < 25; i++) {
+      (i % 2 === 0 ? a : b).ev.remember(`p${i}`, 'tabular', '1', predicts(1));
+      await until(async () => (await admin.exists(`switchyard:prediction:p${i}`)) === 1, 5000, `p${i} stored`);
+    }
+    const keys = (await admin.keys('switchyard:prediction:*')).sort();
+    expect(keys).toEqual(Array.from({ length: 10 }, (_, i) => `switchyard:prediction:p${15 + i}`).sort());
+    expect(await admin.zcard('switchyard:prediction#index')).toBe(10);
+    expect(await a.ev.label('p14', 1)).toBe('unmatched');
+    expect(await b.ev.label('p24', 1)).toBe('joined');
+    // a labelled mark goes with its prediction
+    for (let i = 25; i < 40; i++) a.ev.remember(`p${i}`, 'tabular', '1', predicts(1));
+    await until(async () => (await admin.exists('switchyard:prediction:p24')) === 0, 5000, 'p24 forgotten');
+    expect(await admin.exists('switchyard:prediction:p24:labelled')).toBe(0);
   });
 });

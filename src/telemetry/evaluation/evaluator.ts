@@ -59,6 +59,7 @@ export class Evaluator {
       ownsClient: shared === null,
       keyPrefix: c.key_prefix,
       ttlS: c.ttl_s,
+      maxPredictions: c.max_predictions,
       onError: (err) => this.storeFailed(err),
     });
   }
