@@ -81,6 +81,8 @@ export type ShadowOutcome =
 
 /** The actor of changes made from the config file. */
 export const CONFIG_ACTOR = 'config';
+/** The audit actor of routes a replica wrote back into a store that had lost them. */
+export const REPUBLISH_ACTOR = 'switchyard:republish';
 
 const MAX_ATTEMPTS = 3;
 const LOCK_MS = 10_000;
@@ -105,6 +107,13 @@ export class Router {
   private statsTimer: unknown = null;
   private syncing = false;
   private closed = false;
+  /** routes this replica wrote back into a store that had lost them (see republish) */
+  private republished = 0;
+
+  /** How many routes this replica has written back into a store that had lost them. */
+  get republishedRoutes(): number {
+    return this.republished;
+  }
 
   private constructor(opts: RouterOptions) {
     this.store = opts.store;
@@ -368,9 +377,41 @@ export class Router {
 
   private async reloadAll(): Promise<void> {
     const records = await this.store.load();
+    if (records.length === 0 && this.routes.names().length > 0 && (await this.store.wiped())) {
+      await this.republish();
+      return;
+    }
     const names = new Set(records.map((r) => r.name));
     for (const record of records) this.routes.apply(record);
     for (const name of this.routes.names()) if (!names.has(name)) this.routes.drop(name);
+  }
+
+  /**
+   * The store lost its data (Redis restarted empty) while this replica holds routes: rather
+   * than forget them (every request to them would be a 404), write them back as they are here,
+   * each only where no other replica has done it first, and say so loudly.
+   */
+  private async republish(): Promise<void> {
+    const names = this.routes.names();
+    let written = 0;
+    for (const name of names) {
+      const live = this.routes.get(name);
+      if (live === undefined) continue;
+      const now = this.clock.now();
+      const record = { ...live.record, updatedAt: now };
+      const audit: AuditEntry = { at: new Date(now).toISOString(), actor: REPUBLISH_ACTOR, route: name, action: 'republish', before: null, after: live.spec };
+      const revision = await this.store.write({ name, expectedRevision: 0, record, audit, dropCounters: [] });
+      if (revision !== null) written++;
+    }
+    this.republished += written;
+    this.log.error('routing: the route store had lost every route (Redis restarted without its data?); published again the routes this replica holds', {
+      routes: names,
+      written,
+      by_other_replicas: names.length - written,
+    });
+    // other replicas' copies, where they were first, are the ones to serve
+    const records = await this.store.load();
+    for (const record of records) this.routes.apply(record);
   }
 
   private async refresh(name: string): Promise<void> {

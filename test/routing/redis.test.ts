@@ -153,6 +153,39 @@ describe('routes shared through a real redis-server', () => {
     expect(a.get('mab').targets.reduce((s, t) => s + t.requests, 0)).toBe(100);
   });
 
+  it('a Redis restarted without its data gets back the routes the replicas hold; nothing is forgotten', async () => {
+    const a = await replica();
+    const b = await replica();
+    await a.put('ab', AB, 'alice');
+    await a.put('mab', MAB, 'alice');
+    await until(() => b.has('ab') && b.has('mab'), 2000, 'the routes on replica b');
+    const port = redis.port;
+    await redis.stop();
+    redis = await startRedis({ port });
+    // both replicas notice the empty store on their next poll; neither drops a route
+    const admin = new Redis(redis.url);
+    try {
+      await until(async () => (await admin.hlen('switchyard:routing:routes')) === 2, 5000, 'the routes written back');
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        expect(a.has('ab') && a.has('mab') && b.has('ab') && b.has('mab')).toBe(true);
+      }
+      expect(a.republishedRoutes + b.republishedRoutes).toBe(2); // each route written back once
+      expect((await a.audit()).map((e) => [e.actor, e.action]).sort()).toEqual([
+        ['switchyard:republish', 'republish'],
+        ['switchyard:republish', 'republish'],
+      ]);
+      // and a route deleted on purpose stays deleted
+      await a.remove('ab', 'alice');
+      await until(() => !b.has('ab'), 2000, 'the deletion on replica b');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(a.has('ab') || b.has('ab')).toBe(false);
+      expect(b.has('mab')).toBe(true);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it('connect() fails with a clear message when Redis cannot be reached', async () => {
     const port = redis.port;
     await redis.stop();

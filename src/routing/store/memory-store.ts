@@ -41,6 +41,11 @@ export class MemoryRouteStore implements RouteStore {
     return [...this.routes.values()];
   }
 
+  /** This process's memory is never lost on its own. */
+  async wiped(): Promise<boolean> {
+    return false;
+  }
+
   async loadOne(name: string): Promise<RouteRecord | null> {
     return this.routes.get(name) ?? null;
   }

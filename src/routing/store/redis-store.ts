@@ -145,6 +145,14 @@ export class RedisRouteStore implements RouteStore {
     }
   }
 
+  async wiped(): Promise<boolean> {
+    try {
+      return (await this.client.exists(this.key('rev'))) === 0;
+    } catch (e) {
+      throw storeUnavailable('checking the route store', e);
+    }
+  }
+
   async loadOne(name: string): Promise<RouteRecord | null> {
     try {
       const [json, rev] = await Promise.all([this.client.hget(this.key('routes'), name), this.client.hget(this.key('revs'), name)]);

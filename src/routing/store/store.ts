@@ -76,6 +76,12 @@ export interface RouteStore {
   /** true when other replicas share the store (the router then syncs counters with it) */
   readonly shared: boolean;
   load(): Promise<RouteRecord[]>;
+  /**
+   * Whether the store has lost its state: it holds no revision counter although routes were
+   * written to it (a Redis restarted without its data). Deleting every route is not that: the
+   * counter stays. A replica that finds it true publishes the routes it holds again.
+   */
+  wiped(): Promise<boolean>;
   loadOne(name: string): Promise<RouteRecord | null>;
   /** Applies a change atomically with its audit entry; the new revision, or null when the route's revision was not `expectedRevision`. */
   write(change: RouteWrite): Promise<number | null>;
