@@ -54,6 +54,16 @@ export const GrpcSchema = Type.Object(
       default: 1024,
       description: 'requests of one ModelStreamInfer stream in flight at once; the server reads no more from the stream until some finish',
     }),
+    max_connections: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: 'open gRPC connections at once; a connection beyond it is closed as it arrives (counted in switchyard_connections_refused_total), so idle clients cannot take every file descriptor',
+    }),
+    idle_timeout_s: Type.Integer({
+      minimum: 0,
+      default: 300,
+      description: 'a gRPC connection with no call for this long is closed with GOAWAY (clients reconnect on their next call); 0 = never',
+    }),
   },
   { additionalProperties: false, description: 'gRPC listener' },
 );

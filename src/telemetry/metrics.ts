@@ -70,8 +70,15 @@ export interface ServedModelView {
  * Prometheus metrics. Subscribes to the diagnostics channels the core publishes on, so the
  * batcher and gateway never import prom-client. Everything lives in its own Registry.
  */
+/** Connections of a door (`door`: grpc): open now, and refused at the door's limit. */
+export interface ConnectionMetrics {
+  readonly open: Gauge<'door'>;
+  readonly refused: Counter<'door'>;
+}
+
 export class Metrics {
   readonly registry = new Registry();
+  readonly connections: ConnectionMetrics;
   private readonly requests: Counter<'model' | 'version' | 'protocol' | 'status'>;
   private readonly requestSeconds: Histogram<'model' | 'version' | 'protocol'>;
   private readonly queueSeconds: Histogram<'model' | 'version'>;
@@ -93,6 +100,10 @@ export class Metrics {
     }
     this.features = new FeatureMetrics(this.registry);
     this.routes = new RouteMetrics(this.registry);
+    this.connections = {
+      open: new Gauge({ name: 'switchyard_connections', help: 'Open client connections by door (grpc)', labelNames: ['door'], registers }),
+      refused: new Counter({ name: 'switchyard_connections_refused_total', help: "Connections closed on arrival because the door's max_connections were open", labelNames: ['door'], registers }),
+    };
     this.requests = new Counter({
       name: 'switchyard_requests_total',
       help: 'Inference requests by model, version, protocol and outcome (success or error code)',

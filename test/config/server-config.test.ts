@@ -91,7 +91,7 @@ threads: 2
 model_defaults: { max_batch_size: 16, dynamic_batching: { max_queue_delay_us: 500 } }
 `);
     expect(c.http).toEqual({ host: '127.0.0.1', port: 0, max_body_bytes: 1024, reuse_port: false });
-    expect(c.grpc).toEqual({ host: '::', port: 0, enabled: false, max_receive_message_bytes: 1000, max_send_message_bytes: 2000, max_stream_inflight: 3 });
+    expect(c.grpc).toEqual({ host: '::', port: 0, enabled: false, max_receive_message_bytes: 1000, max_send_message_bytes: 2000, max_stream_inflight: 3, max_connections: 1000, idle_timeout_s: 300 });
     expect(c.websocket).toMatchObject({ enabled: false, max_inflight_per_connection: 4, idle_timeout_s: 0 });
     expect(c.model_repository).toBe(path.resolve('/abs/models'));
     expect(c.admin_token).toBe('s3cret');

@@ -8,7 +8,7 @@ import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ERROR_MESSAGE } from '../../src/core/index.js';
 import { GrpcInferenceClient } from '../../src/transport/grpc/index.js';
-import { postJson, startTestServer, tabularRequest, tabularRows, type TestServer } from '../helpers/server.js';
+import { counter, postJson, startTestServer, tabularRequest, tabularRows, type TestServer } from '../helpers/server.js';
 import { rejection } from './grpc-helpers.js';
 
 /** Sends raw bytes on a fresh connection; resolves with everything read until the server closes (or 3 s). */
@@ -132,6 +132,41 @@ describe('hardening', () => {
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: string }).error).toMatch(/shape \[1,1048577\] has 1048577 BYTES elements; at most 1048576 are accepted in one tensor/);
     await stillServes();
+  });
+});
+
+describe('gRPC connections', () => {
+  it('beyond grpc.max_connections a connection is closed on arrival and counted; idle ones are closed after idle_timeout_s', async () => {
+    const t = await startTestServer({ grpc: { host: '127.0.0.1', port: 0, max_connections: 3, idle_timeout_s: 1 } });
+    const metric = async (name: string) => counter(await (await fetch(`${t.url}/metrics`)).text(), name, 'door="grpc"');
+    try {
+      const port = t.server.grpcPort;
+      const sockets = Array.from({ length: 5 }, () => connect(port, '127.0.0.1'));
+      const closed = sockets.map((s) => new Promise<boolean>((resolve) => s.once('close', () => resolve(true))));
+      sockets.forEach((s) => s.on('error', () => undefined));
+      // two of the five are refused at once
+      const early = await Promise.all(closed.map((p) => Promise.race([p, new Promise<boolean>((r) => setTimeout(() => r(false), 500))])));
+      expect(early.filter((c) => c)).toHaveLength(2);
+      expect(await metric('switchyard_connections_refused_total')).toBe(2);
+      expect(await metric('switchyard_connections')).toBe(3);
+      sockets.forEach((s) => s.destroy());
+      await Promise.all(closed);
+      // a real client connects, calls, and its idle connection is closed after a second
+      const c = new GrpcInferenceClient(t.grpcAddress);
+      try {
+        expect((await c.unary('serverLive', {})).live).toBe(true);
+        expect(await metric('switchyard_connections')).toBe(1);
+        const deadline = Date.now() + 5000;
+        while ((await metric('switchyard_connections')) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(await metric('switchyard_connections')).toBe(0);
+        // and the client simply reconnects for its next call
+        expect((await c.unary('serverLive', {})).live).toBe(true);
+      } finally {
+        c.close();
+      }
+    } finally {
+      await t.stop();
+    }
   });
 });
 
