@@ -25,6 +25,12 @@ export const HttpSchema = Type.Object(
       default: 64 * 1024 * 1024,
       description: 'largest request body accepted; larger ones get 413',
     }),
+    max_inflight_body_bytes: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description:
+        'bytes of infer request bodies being read at once, over every connection; a body that does not fit is refused with 429 and Retry-After before it is read. 0 = a quarter of the machine\'s memory',
+    }),
     reuse_port: Type.Boolean({
       default: false,
       description:

@@ -66,7 +66,7 @@ describe('server config defaults', () => {
 
   it('a section left empty (null in YAML) keeps its defaults; the others merge key by key', () => {
     const c = fromText('http:\n  port: 9000\nredis:\n  # url: redis://x\n');
-    expect(c.http).toEqual({ host: '0.0.0.0', port: 9000, max_body_bytes: 67108864, reuse_port: false });
+    expect(c.http).toEqual({ host: '0.0.0.0', port: 9000, max_body_bytes: 67108864, max_inflight_body_bytes: 0, reuse_port: false });
     expect(c.redis).toEqual({ url: null });
   });
 
@@ -90,7 +90,7 @@ log_level: debug
 threads: 2
 model_defaults: { max_batch_size: 16, dynamic_batching: { max_queue_delay_us: 500 } }
 `);
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 0, max_body_bytes: 1024, reuse_port: false });
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 0, max_body_bytes: 1024, max_inflight_body_bytes: 0, reuse_port: false });
     expect(c.grpc).toEqual({ host: '::', port: 0, enabled: false, max_receive_message_bytes: 1000, max_send_message_bytes: 2000, max_stream_inflight: 3, max_connections: 1000, idle_timeout_s: 300 });
     expect(c.websocket).toMatchObject({ enabled: false, max_inflight_per_connection: 4, idle_timeout_s: 0 });
     expect(c.model_repository).toBe(path.resolve('/abs/models'));
@@ -228,7 +228,7 @@ grpc: { enabled: 1 }
     expect(e.message.split('\n')).toEqual([
       `config error in ${SOURCE} at log_level: got "loud", expected one of debug | info | warn | error`,
       `config error in ${SOURCE} at http.port: got -1, expected an integer 0..65535`,
-      `config error in ${SOURCE} at http.hots: unknown key, expected one of host, port, max_body_bytes, reuse_port (did you mean "host"?)`,
+      `config error in ${SOURCE} at http.hots: unknown key, expected one of host, port, max_body_bytes, max_inflight_body_bytes, reuse_port (did you mean "host"?)`,
       `config error in ${SOURCE} at threads: got "many", expected an integer >= 0`,
       `config error in ${SOURCE} at grpc.enabled: got 1, expected true or false`,
     ]);

@@ -170,3 +170,35 @@ describe('gRPC connections', () => {
   });
 });
 
+describe('request bodies in flight', () => {
+  it('beyond http.max_inflight_body_bytes a new body is a 429 before it is read; an abandoned upload gives its share back', async () => {
+    const t = await startTestServer({ http: { host: '127.0.0.1', port: 0, max_body_bytes: 800_000, max_inflight_body_bytes: 1_000_000 } });
+    try {
+      const port = t.server.httpPort;
+      // an upload that never finishes holds 700,000 bytes of the budget
+      const slow = connect(port, '127.0.0.1');
+      slow.on('error', () => undefined);
+      slow.write('POST /v2/models/tabular/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 700000\r\n\r\n{"inputs":');
+      await new Promise((r) => setTimeout(r, 200));
+      const head = (n: number) => `POST /v2/models/tabular/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${n}\r\n\r\n`;
+      const refused = await raw(port, Buffer.from(head(500_000) + 'x'.repeat(100)));
+      expect(refused.text).toMatch(/^HTTP\/1\.1 429 Too Many Requests\r\n/);
+      expect(refused.text).toContain('retry-after: 1');
+      expect(refused.text).toContain('request bodies being read take 700000 of the 1000000 bytes allowed at once (http.max_inflight_body_bytes); this one needs 500000 more; retry shortly');
+      // small requests still fit
+      await stillServesAt(t.url);
+      slow.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      const body = JSON.stringify(tabularRequest(tabularRows(1))).padEnd(500_000, ' ');
+      const after = await raw(port, Buffer.from(head(Buffer.byteLength(body)) + body));
+      expect(after.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+async function stillServesAt(url: string): Promise<void> {
+  expect((await postJson(`${url}/v2/models/tabular/infer`, tabularRequest(tabularRows(1)))).status).toBe(200);
+}
+

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { GatewayError, toGatewayError } from '../../core/errors.js';
@@ -5,7 +6,7 @@ import type { InferRequest } from '../../core/request.js';
 import type { Gateway } from '../../gateway.js';
 import { decodeInferRequest, decodeV1Predict, encodeInferResponse, encodeV1Predict, parseControlJson } from '../../protocol/index.js';
 import { checkModelName, checkVersion } from '../../repository/index.js';
-import { contentLengthOf, readBody } from './body.js';
+import { BodyBudget, contentLengthOf, readBody } from './body.js';
 import { responseCoding } from './compression.js';
 import { Exchange } from './reply.js';
 import { uws } from './uws.js';
@@ -47,6 +48,7 @@ export class HttpServer {
   private readonly gateway: Gateway;
   private readonly app: TemplatedApp;
   private readonly bodyLimit: number;
+  private readonly bodyBudget: BodyBudget;
   private listenSocket: us_listen_socket | null = null;
   private stream: StreamDoor | null = null;
   port = 0;
@@ -54,6 +56,8 @@ export class HttpServer {
   constructor(gateway: Gateway) {
     this.gateway = gateway;
     this.bodyLimit = gateway.config.http.max_body_bytes;
+    const budget = gateway.config.http.max_inflight_body_bytes;
+    this.bodyBudget = new BodyBudget(budget > 0 ? budget : Math.floor(totalmem() / 4));
     this.app = uws.App();
     this.routes();
   }
@@ -199,7 +203,7 @@ export class HttpServer {
       }
       if (r.id === '' && requestId !== '') r.id = requestId.slice(0, 256);
       this.run(ex, r, false);
-    }, req.getHeader('content-encoding'));
+    }, req.getHeader('content-encoding'), this.bodyBudget);
   }
 
   private v1Predict(ex: Exchange, req: HttpRequest): void {
@@ -224,7 +228,7 @@ export class HttpServer {
       }
       if (requestId !== '') r.id = requestId.slice(0, 256);
       this.run(ex, r, true);
-    }, req.getHeader('content-encoding'));
+    }, req.getHeader('content-encoding'), this.bodyBudget);
   }
 
   private run(ex: Exchange, r: InferRequest, v1: boolean): void {
