@@ -199,8 +199,11 @@ describe('Triton binary extension: requests', () => {
       const r = rawBody(bytesInput(one.byteLength, [1e12]), one);
       expectInvalid(
         () => decodeInferRequest(r.body, r.headerLength, 'm', null, 0),
-        'input "s": binary_data_size 6 holds 1 BYTES elements but shape [1000000000000] needs 1000000000000',
+        'input "s": shape [1000000000000] has 1000000000000 BYTES elements; at most 1048576 are accepted in one tensor (split the request)',
       );
+      // under the cap, the data that is missing is what is said
+      const small = rawBody(bytesInput(one.byteLength, [1000]), one);
+      expectInvalid(() => decodeInferRequest(small.body, small.headerLength, 'm', null, 0), 'input "s": binary_data_size 6 holds 1 BYTES elements but shape [1000] needs 1000');
     });
   });
 });
