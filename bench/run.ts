@@ -3,7 +3,8 @@
  * unary, gRPC stream, WebSocket) against ceilings and a peer taken in the same run, so that
  * the ratios compare numbers measured side by side.
  *
- * Cases (each server in its own child process, the load generators in this one):
+ * Cases (each server in its own child process; load from wrk and h2load, child processes as
+ * well, or for gRPC stream and WebSocket from `switchyard bench`'s generators in this one):
  *   raw-ort              compute ceiling: onnxruntime-node in process on `heavy`, batch sizes 1…64 back to back
  *   ceiling              bench/servers/hello-uws.ts: reads the body, answers fixed JSON
  *   grpc-ceiling         bench/servers/grpc-echo.ts: @grpc/grpc-js, decodes ModelInfer, fixed answer
@@ -24,16 +25,26 @@
  *
  * Runs go in rounds: each round starts every case's server afresh, measures each
  * concurrency (warm-up, then measured run) and stops it; the median over rounds is reported.
+ * Each measured run also reports where the CPU went per request: the server's main thread,
+ * its other threads, the load generator (lib/accounting.ts).
  * Options: see lib/options.ts or bench/README.md.
+ *
+ * Adding a case (e.g. another peer server): append a CaseDef to CASES with its id, title,
+ * ceiling (the case it is compared with), door, and a `start` that returns `fromServer(s)`
+ * for a lib/processes.ts ServerProcess `s` (what lib/ceiling.ts's startPeer returns): the
+ * server's pid is what its CPU is read from, its port the HTTP door (pass `grpcAddress` for a
+ * gRPC door). Add its id to README's case list; COMPARISONS in lib/suite.ts pairs it with another.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { accountCpu, cpuProbe, type CpuProbe, type RunCpu } from './lib/accounting.js';
 import { runRawOrt, startCeiling, startGrpcEcho, startPeer } from './lib/ceiling.js';
-import { drive } from './lib/drive.js';
-import { measure, type LoadSettings, type LoadTarget, type Measured } from './lib/load.js';
+import { blindToGrpcStatus, checkDoor, findGenerators, jsonBody, loadDoor, metricsProtocol, type Door, type DoorTarget } from './lib/doors.js';
+import type { ServerProcess } from './lib/processes.js';
 import { describeMachine, machineLine } from './lib/machine.js';
-import { batchWindow, scrapeBatches, type BatchSnapshot } from './lib/metrics.js';
+import { batchWindow, failedInWindow, scrapeServer, type BatchSnapshot, type OutcomeSnapshot } from './lib/metrics.js';
 import { OptionsError, parseOptions, type BenchOptions } from './lib/options.js';
 import {
   ceilingRatios,
@@ -69,19 +80,13 @@ const EXAMPLE_REPOSITORY = path.join(REPO_ROOT, 'examples', 'models');
 const ROW = [0.42, -1.3, 0.07, 2.5, -0.61, 1.18, 0.0, -2.2, 0.93, 0.33, -0.05, 1.77, -1.02, 0.5, 0.26, -0.88];
 /** One row of heavy's 512 inputs, fixed as well. */
 const HEAVY_ROW = Array.from({ length: 512 }, (_, i) => Math.round(Math.sin(i * 0.37) * 1000) / 1000);
-const HEADERS = { 'content-type': 'application/json' };
-const jsonBody = (row: readonly number[]): string => JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, row.length], data: row }] });
 const BODY = jsonBody(ROW);
 /** raw-ort: batch sizes tried (heavy batches up to 64 in switchyard) and seconds measured at each */
 const RAW_ORT_BATCHES = [1, 8, 16, 32, 64];
 
-/**
- * How a case's load reaches its server: `rest` is autocannon with a JSON body; the others are
- * `switchyard bench`'s generators (src/loadgen, through lib/drive.ts).
- */
-type Door = 'rest' | 'rest-binary' | 'grpc' | 'grpc-stream' | 'ws';
-
 interface Started {
+  /** the server's process: its threads' CPU is read over each measured run */
+  pid: number;
   baseUrl: string;
   /** host:port of the gRPC door ('' when the server has none) */
   grpcAddress: string;
@@ -101,8 +106,16 @@ interface Started {
 
 interface CaseDef {
   info: Omit<CaseInfo, 'facts'>;
+  /** how the load reaches the server, and which generator drives it (lib/doors.ts) */
   door: Door;
+  /** the case runs switchyard (dist/ is built first when stale) */
+  switchyard: boolean;
   start(): Promise<Started>;
+}
+
+/** A bench server process (lib/processes.ts) as a case's Started: HTTP on its port, no /metrics. */
+function fromServer(s: ServerProcess, extra: Partial<Omit<Started, 'pid' | 'stop'>> = {}): Started {
+  return { pid: s.pid, baseUrl: `http://127.0.0.1:${s.port}`, grpcAddress: '', facts: s.facts, hasMetrics: false, ...extra, stop: () => s.stop() };
 }
 
 
@@ -110,19 +123,19 @@ const CASES: readonly CaseDef[] = [
   {
     info: { id: 'ceiling', title: 'ceiling (uWS hello)', ceiling: null, description: 'uWebSockets.js server that reads the body and answers a fixed JSON: the most this machine serves over HTTP' },
     door: 'rest',
-    async start() {
-      const s = await startCeiling(REPO_ROOT);
-      return { baseUrl: `http://127.0.0.1:${s.port}`, grpcAddress: '', facts: s.facts, hasMetrics: false, stop: () => s.stop() };
-    },
+    switchyard: false,
+    start: async () => fromServer(await startCeiling(REPO_ROOT)),
   },
   {
     info: { id: 'grpc-ceiling', title: 'gRPC ceiling (grpc-js echo)', ceiling: null, description: '@grpc/grpc-js server that decodes ModelInfer and answers a fixed response: the most this machine serves over gRPC unary' },
     door: 'grpc',
+    switchyard: false,
     start: () => grpcEcho(),
   },
   {
     info: { id: 'grpc-stream-ceiling', title: 'gRPC stream ceiling (grpc-js echo)', ceiling: null, description: 'the same echo server over one ModelStreamInfer stream' },
     door: 'grpc-stream',
+    switchyard: false,
     start: () => grpcEcho(),
   },
   {
@@ -133,24 +146,25 @@ const CASES: readonly CaseDef[] = [
       description: `what a Node user would write instead: node:http, one onnxruntime-node session with ORT's defaults, session.run() once per request on ${MODEL}, no batching`,
     },
     door: 'rest',
-    async start() {
-      const s = await startPeer(REPO_ROOT, path.join(EXAMPLE_REPOSITORY, MODEL, '1', 'model.onnx'));
-      return { baseUrl: `http://127.0.0.1:${s.port}`, grpcAddress: '', facts: s.facts, hasMetrics: false, stop: () => s.stop() };
-    },
+    switchyard: false,
+    start: async () => fromServer(await startPeer(REPO_ROOT, path.join(EXAMPLE_REPOSITORY, MODEL, '1', 'model.onnx'))),
   },
   {
     info: { id: 'batching-on', title: 'switchyard REST, batching on', ceiling: 'ceiling', description: `switchyard REST JSON infer on ${MODEL}, its example config (dynamic batching)` },
     door: 'rest',
+    switchyard: true,
     start: () => switchyard('on'),
   },
   {
     info: { id: 'batching-off', title: 'switchyard REST, batching off', ceiling: 'ceiling', description: `switchyard REST JSON infer on ${MODEL} with max_batch_size: 0 (one request per model run)` },
     door: 'rest',
+    switchyard: true,
     start: () => switchyard('off'),
   },
   {
     info: { id: 'rest-binary', title: 'switchyard REST binary', ceiling: 'ceiling', description: `switchyard REST with Triton's binary tensor extension (input and outputs as raw bytes) on ${MODEL}, batching on` },
     door: 'rest-binary',
+    switchyard: true,
     start: () => switchyard('on'),
   },
   {
@@ -161,41 +175,49 @@ const CASES: readonly CaseDef[] = [
       description: `as batching-on with no request log, no label join and no drift: the cost of monitoring is batching-on ÷ this`,
     },
     door: 'rest',
+    switchyard: true,
     start: () => switchyard('on', { request_log: { sinks: [] }, evaluation: { enabled: false }, drift: { enabled: false } }),
   },
   {
     info: { id: 'shadow-on', title: 'switchyard route, 100% shadow', ceiling: 'ceiling', description: 'REST through a route serving tabular v1 with every request mirrored to v2 (lowest priority, after the answer)' },
     door: 'rest',
+    switchyard: true,
     start: () => switchyard('on', { routes: { mirrored: { ...MIRRORED, shadow: [{ model: MODEL, version: '2', percent: 100 }] } } }, { model: 'mirrored' }),
   },
   {
     info: { id: 'shadow-off', title: 'switchyard route, no shadow', ceiling: 'ceiling', description: 'the same route without shadow traffic' },
     door: 'rest',
+    switchyard: true,
     start: () => switchyard('on', { routes: { mirrored: MIRRORED } }, { model: 'mirrored' }),
   },
   {
     info: { id: 'features-redis', title: 'switchyard, features from Redis', ceiling: 'ceiling', description: 'REST with a customer id; x (16 FP32) read from Redis on every request (no local cache)' },
     door: 'rest',
+    switchyard: true,
     start: () => featuresCase(),
   },
   {
     info: { id: 'features-direct', title: 'switchyard, features sent', ceiling: 'ceiling', description: 'the same model and config, the request sends x itself (no lookup)' },
     door: 'rest',
+    switchyard: true,
     start: () => featuresCase(BODY),
   },
   {
     info: { id: 'grpc', title: 'switchyard gRPC unary', ceiling: 'grpc-ceiling', description: `switchyard gRPC ModelInfer (raw_input_contents) on ${MODEL}, batching on, one channel` },
     door: 'grpc',
+    switchyard: true,
     start: () => switchyard('on'),
   },
   {
     info: { id: 'grpc-stream', title: 'switchyard gRPC stream', ceiling: 'grpc-stream-ceiling', description: `switchyard gRPC ModelStreamInfer on ${MODEL}, batching on, one stream` },
     door: 'grpc-stream',
+    switchyard: true,
     start: () => switchyard('on'),
   },
   {
     info: { id: 'ws', title: 'switchyard WebSocket', ceiling: 'ceiling', description: `switchyard /v2/stream JSON text frames on ${MODEL}, batching on, one socket (ceiling: the HTTP one)` },
     door: 'ws',
+    switchyard: true,
     start: () => switchyard('on'),
   },
   {
@@ -206,6 +228,7 @@ const CASES: readonly CaseDef[] = [
       description: `switchyard REST binary on ${HEAVY} (one row of 512 FP32 per request, six 512×512 MatMul+Relu), dynamic batching up to 64: compared with raw-ort's best rows/s`,
     },
     door: 'rest-binary',
+    switchyard: true,
     start: () => switchyard('on', {}, { model: HEAVY, row: HEAVY_ROW }),
   },
   {
@@ -216,10 +239,8 @@ const CASES: readonly CaseDef[] = [
       description: `the per-request peer (node:http + onnxruntime-node, one session.run per request) on ${HEAVY}, REST binary`,
     },
     door: 'rest-binary',
-    async start() {
-      const s = await startPeer(REPO_ROOT, path.join(EXAMPLE_REPOSITORY, HEAVY, '1', 'model.onnx'));
-      return { baseUrl: `http://127.0.0.1:${s.port}`, grpcAddress: '', facts: s.facts, model: HEAVY, row: HEAVY_ROW, hasMetrics: false, stop: () => s.stop() };
-    },
+    switchyard: false,
+    start: async () => fromServer(await startPeer(REPO_ROOT, path.join(EXAMPLE_REPOSITORY, HEAVY, '1', 'model.onnx')), { model: HEAVY, row: HEAVY_ROW }),
   },
 ];
 
@@ -258,12 +279,16 @@ async function featuresCase(body: string | null = null): Promise<Started> {
 
 async function grpcEcho(): Promise<Started> {
   const s = await startGrpcEcho(REPO_ROOT);
-  return { baseUrl: '', grpcAddress: `127.0.0.1:${s.port}`, facts: s.facts, hasMetrics: false, stop: () => s.stop() };
+  return fromServer(s, { baseUrl: '', grpcAddress: `127.0.0.1:${s.port}` });
 }
 
 /** What a probe reads before and after each measured run. */
 interface Probe {
+  /** the server's threads and the machine's CPU times */
+  cpu: CpuProbe;
   batches: BatchSnapshot | null;
+  /** switchyard's own count of the door's requests by outcome */
+  outcomes: OutcomeSnapshot | null;
   /** commands the server's Redis has processed */
   redis: number | null;
 }
@@ -271,35 +296,25 @@ interface Probe {
 /** The model a server's batching series are read for: the route's target for routes. */
 const metricsModel = (server: Started): string => (server.model === HEAVY ? HEAVY : MODEL);
 
-function load(c: CaseDef, server: Started, settings: LoadSettings, probe: () => Promise<Probe>): Promise<Measured<Probe>> {
-  const model = server.model ?? MODEL;
-  const row = server.row ?? ROW;
-  if (c.door === 'rest') {
-    return measure({ url: `${server.baseUrl}/v2/models/${model}/infer`, body: server.body ?? jsonBody(row), headers: HEADERS }, settings, probe);
-  }
-  const protocol = c.door === 'rest-binary' ? 'http-binary' : c.door;
-  return drive({ protocol, url: server.baseUrl, grpcAddress: server.grpcAddress, model, input: { name: 'x', row } }, settings, probe);
-}
+const doorTarget = (server: Started): DoorTarget => ({ baseUrl: server.baseUrl, grpcAddress: server.grpcAddress, model: server.model ?? MODEL, row: server.row ?? ROW, body: server.body });
 
 async function switchyard(mode: 'on' | 'off', config: Record<string, unknown> = {}, load: Pick<Started, 'model' | 'row' | 'body' | 'redisUrl'> = {}): Promise<Started> {
   const repository = prepareRepository(EXAMPLE_REPOSITORY, MODEL, mode);
   const s = await startSwitchyard({ repoRoot: REPO_ROOT, repository, name: `switchyard (batching ${mode})`, config });
-  return { baseUrl: s.baseUrl, grpcAddress: s.grpcAddress, facts: s.server.facts, hasMetrics: true, ...load, stop: () => s.stop() };
+  return { pid: s.server.pid, baseUrl: s.baseUrl, grpcAddress: s.grpcAddress, facts: s.server.facts, hasMetrics: true, ...load, stop: () => s.stop() };
 }
 
-/** One request before measuring: a server that does not answer 200 with outputs stops the bench. */
-async function checkServer(caseId: string, target: LoadTarget): Promise<void> {
-  const res = await fetch(target.url, { method: 'POST', body: target.body, headers: target.headers });
-  const text = await res.text();
-  let outputs: unknown = null;
-  try {
-    outputs = (JSON.parse(text) as { outputs?: unknown }).outputs;
-  } catch {
-    // reported below
-  }
-  if (res.status !== 200 || !Array.isArray(outputs)) {
-    throw new Error(`${caseId}: POST ${target.url} answered ${res.status} ${text.slice(0, 300)} — expected 200 with an "outputs" array`);
-  }
+/** The CPU part of a run's log line. */
+function cpuLine(cpu: RunCpu | null): string {
+  if (cpu === null) return '';
+  const us = (n: number | null): string => (n === null ? '—' : n.toFixed(1));
+  const pct = (n: number | null): string => (n === null ? '—' : `${Math.round(n * 100)}%`);
+  const g = cpu.generator;
+  const flags = [cpu.generatorSaturated ? 'GENERATOR SATURATED' : '', cpu.machineSaturated ? 'machine saturated' : ''].filter((f) => f !== '');
+  return (
+    `; CPU µs/req main ${us(cpu.mainUsPerRequest)}, other ${us(cpu.otherUsPerRequest)}, generator ${us(cpu.generatorUsPerRequest)}` +
+    ` (${g?.name ?? '?'} load ${pct(cpu.generatorLoad)}), machine busy ${pct(cpu.machineBusy)}${flags.length > 0 ? ` — ${flags.join(', ')}` : ''}`
+  );
 }
 
 const log = (line: string): void => {
@@ -325,10 +340,12 @@ async function main(): Promise<void> {
   const started = new Date();
   const machine = describeMachine(REPO_ROOT);
   log(`machine: ${machineLine(machine)}`);
-  const needsSwitchyard = options.cases.some((c) => !c.endsWith('ceiling') && !c.includes('peer') && c !== RAW_ORT);
-  const build = needsSwitchyard ? ensureBuilt(REPO_ROOT) : 'not needed';
-  log(`build: ${build}`);
   const cases = CASES.filter((c) => options.cases.includes(c.info.id));
+  // before anything starts: a missing wrk or h2load stops the bench here, saying how to install it
+  const generators = findGenerators(cases.map((c) => c.door), options.wrkThreads);
+  const cores = availableParallelism();
+  const build = cases.some((c) => c.switchyard) ? ensureBuilt(REPO_ROOT) : 'not needed';
+  log(`build: ${build}`);
   const withRawOrt = options.cases.includes(RAW_ORT);
   const rawOrtSeconds = Math.max(1, Math.round(options.duration / 2));
   const perCell = cases.length * options.concurrency.length;
@@ -350,25 +367,43 @@ async function main(): Promise<void> {
       const server = await c.start();
       if (!facts.has(c.info.id)) facts.set(c.info.id, server.facts);
       try {
-        if (server.baseUrl !== '' && c.door === 'rest') await checkServer(c.info.id, { url: `${server.baseUrl}/v2/models/${server.model ?? MODEL}/infer`, body: server.body ?? jsonBody(server.row ?? ROW), headers: HEADERS });
+        const target = doorTarget(server);
+        await checkDoor(c.info.id, c.door, target);
         for (const connections of options.concurrency) {
-          const probe = server.hasMetrics ? () => scrapeBatches(server.baseUrl, metricsModel(server)) : null;
+          const scrape = server.hasMetrics ? () => scrapeServer(server.baseUrl, metricsModel(server), metricsProtocol(c.door)) : null;
           const redisUrl = server.redisUrl;
-          const { result, before, after } = await load(c, server, { connections, duration: options.duration, warmup: options.warmup }, async () => ({
-            batches: probe === null ? null : await probe(),
-            redis: redisUrl === undefined ? null : await redisFeatureReads(redisUrl),
-          }));
+          const probe = async (): Promise<Probe> => {
+            // threads first: the after-probe's scrape stays out of the window (the before-probe's one
+            // /metrics request lands in it: negligible beside a run's requests)
+            const cpu = cpuProbe(server.pid);
+            const scraped = scrape === null ? null : await scrape();
+            return { cpu, batches: scraped?.batches ?? null, outcomes: scraped?.outcomes ?? null, redis: redisUrl === undefined ? null : await redisFeatureReads(redisUrl) };
+          };
+          const measured = await loadDoor(c.door, target, { connections, duration: options.duration, warmup: options.warmup }, generators, probe);
+          const { before, after } = measured;
+          const result = { ...measured.result };
           const batching = before?.batches != null && after?.batches != null ? batchWindow(before.batches, after.batches) : null;
+          const serverFailed = before?.outcomes != null && after?.outcomes != null ? failedInWindow(before.outcomes, after.outcomes) : null;
+          const failedCount = Object.values(serverFailed ?? {}).reduce((a, b) => a + b, 0);
+          if (blindToGrpcStatus(c.door) && failedCount > 0) {
+            // h2load counted these as successes (HTTP 200): switchyard's counter says they failed
+            result.ok2xx = Math.max(0, result.ok2xx - failedCount);
+            result.non2xx += failedCount;
+            result.reqPerSec = result.durationS > 0 ? result.ok2xx / result.durationS : 0;
+            for (const [status, n] of Object.entries(serverFailed ?? {})) result.statusCodes[`grpc ${status}`] = n;
+            log(`WARNING ${c.info.id} c=${connections}: switchyard failed ${failedCount} gRPC requests in the window (${JSON.stringify(serverFailed)}); h2load saw HTTP 200 for them: counted as non-2xx`);
+          }
           const answered = result.ok2xx + result.non2xx;
           const redisCalls = before?.redis != null && after?.redis != null && answered > 0 ? (after.redis - before.redis) / answered : null;
-          const record: RunRecord = { ...result, round, batching, redisCommandsPerRequest: redisCalls };
+          const cpu = accountCpu(server.pid, before?.cpu ?? null, after?.cpu ?? null, measured.generator, answered, cores);
+          const record: RunRecord = { ...result, round, batching, redisCommandsPerRequest: redisCalls, cpu, serverFailed };
           const key = `${c.info.id}@${connections}`;
           runs.set(key, [...(runs.get(key) ?? []), record]);
           const batch = batching?.meanBatchSize != null ? `, mean batch ${batching.meanBatchSize.toFixed(1)}` : '';
           log(
             `[round ${round}/${options.runs}] ${c.info.id} c=${connections}: ${Math.round(result.reqPerSec)} req/s, ` +
               `p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, ` +
-              `errors ${result.errors}, non-2xx ${result.non2xx}${batch}`,
+              `errors ${result.errors}, non-2xx ${result.non2xx}${batch}${cpuLine(cpu)}`,
           );
         }
       } finally {

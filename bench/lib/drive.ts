@@ -1,18 +1,23 @@
 /**
- * The bench suite's load through `switchyard bench`'s own generators (src/loadgen): one
- * closed-loop warm-up phase, a probe, the measured phase, another probe, with the phase's
- * numbers in load.ts's LoadResult shape so that autocannon runs and these sit in one table.
+ * The bench suite's load through `switchyard bench`'s own generators (src/loadgen), for the
+ * doors no C generator speaks: gRPC ModelStreamInfer (h2load cannot hold a bidirectional
+ * stream) and WebSocket. One closed-loop warm-up phase, a probe, the measured phase, another
+ * probe, with the phase's numbers in load.ts's LoadResult shape so that wrk and h2load runs
+ * and these sit in one table. The generator is this process: its CPU over the measured phase
+ * (process.cpuUsage) and its main thread's share of a core (where the event loop runs every
+ * driver) are reported as the generator's.
  *
  * Mapping: `ok2xx` = successes answered inside the window (what req/s counts); `non2xx` =
  * answers the server refused (`http <status>`, `grpc <STATUS>` other than UNAVAILABLE and
  * DEADLINE_EXCEEDED, `ws <code>`, `grpc-stream error`); `timeouts` = no answer within the
  * timeout (or DEADLINE_EXCEEDED); `errors` = everything else (connection failures, closed
- * sockets, UNAVAILABLE) plus the timeouts, as autocannon counts them.
+ * sockets, UNAVAILABLE) plus the timeouts, as wrk counts them.
  */
 import { Tensor } from '../../src/core/index.js';
 import { ClosedLoop, driverFactory, type Protocol } from '../../src/loadgen/index.js';
 import type { PhaseResult } from '../../src/loadgen/index.js';
-import type { LoadResult, LoadSettings, Measured } from './load.js';
+import type { GeneratorCpu, LoadResult, LoadSettings, Measured } from './load.js';
+import { snapshotThreads, splitThreads } from './threads.js';
 
 export interface DriveTarget {
   protocol: Protocol;
@@ -68,7 +73,7 @@ export function toLoadResult(phase: PhaseResult, connections: number): LoadResul
 
 /**
  * Warm-up, then one measured closed-loop run with `settings.connections` requests in flight:
- * over HTTP one connection per request in flight (as autocannon), over gRPC one channel or
+ * over HTTP one connection per request in flight (as wrk), over gRPC one channel or
  * stream and over WebSocket one socket (as a client application holds one).
  */
 export async function drive<T>(target: DriveTarget, settings: LoadSettings, probe: (() => Promise<T>) | null): Promise<Measured<T>> {
@@ -81,9 +86,23 @@ export async function drive<T>(target: DriveTarget, settings: LoadSettings, prob
   try {
     if (settings.warmup > 0) await new ClosedLoop(driver, settings.connections, settings.warmup * 1000, TIMEOUT_MS).run();
     const before = probe === null ? null : await probe();
+    const threads = snapshotThreads(process.pid, false);
+    const usage = process.cpuUsage();
+    const started = performance.now();
     const phase = await new ClosedLoop(driver, settings.connections, settings.duration * 1000, TIMEOUT_MS).run();
+    const wallSeconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(usage);
+    const threadsAfter = snapshotThreads(process.pid, false);
+    const main = threads !== null && threadsAfter !== null ? splitThreads(process.pid, threads, threadsAfter).main : null;
+    const generator: GeneratorCpu = {
+      name: 'bench process (src/loadgen)',
+      threads: 1,
+      seconds: (used.user + used.system) / 1e6,
+      wallSeconds,
+      busiestThread: main === null || wallSeconds <= 0 ? null : main / wallSeconds,
+    };
     const after = probe === null ? null : await probe();
-    return { result: toLoadResult(phase, settings.connections), before, after };
+    return { result: toLoadResult(phase, settings.connections), before, after, generator };
   } finally {
     await driver.close();
   }

@@ -6,6 +6,7 @@
  *   --concurrency <list>  BENCH_CONCURRENCY  connections, comma-separated (1,64,256)
  *   --cases <list>        BENCH_CASES        which cases to run (all)
  *   --out <dir>           BENCH_OUT          where results are written (bench/results)
+ *   --wrk-threads <n>     BENCH_WRK_THREADS  wrk's -t for the REST cases, at most one per connection (2)
  *   --quick                                  smoke check: duration 3, runs 1 (results go to <date>.quick.*)
  * A flag wins over its environment variable; either wins over --quick.
  */
@@ -19,9 +20,11 @@ export interface BenchOptions {
   cases: string[];
   out: string;
   quick: boolean;
+  /** wrk's -t (capped by the connections: c=1 runs on one thread) */
+  wrkThreads: number;
 }
 
-const USAGE = `usage: npm run bench -- [--duration 10] [--warmup 2] [--runs 3] [--concurrency 1,64,256] [--cases a,b] [--out dir] [--quick]`;
+const USAGE = `usage: npm run bench -- [--duration 10] [--warmup 2] [--runs 3] [--concurrency 1,64,256] [--cases a,b] [--out dir] [--wrk-threads 2] [--quick]`;
 
 export class OptionsError extends Error {
   constructor(message: string) {
@@ -59,6 +62,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, kn
         concurrency: { type: 'string' },
         cases: { type: 'string' },
         out: { type: 'string' },
+        'wrk-threads': { type: 'string' },
         quick: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -83,5 +87,6 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, kn
   for (const c of chosen) {
     if (!knownCases.includes(c)) throw new OptionsError(`unknown case "${c}"; cases: ${knownCases.join(', ')}`);
   }
-  return { duration, warmup, runs, concurrency, cases: chosen, out: values.out ?? env.BENCH_OUT ?? defaultOut, quick };
+  const wrkThreads = integer('wrk-threads', pick(values['wrk-threads'], 'BENCH_WRK_THREADS', '2', '2'));
+  return { duration, warmup, runs, concurrency, cases: chosen, out: values.out ?? env.BENCH_OUT ?? defaultOut, quick, wrkThreads };
 }

@@ -1,10 +1,11 @@
 /**
- * Bench results: their shape (what bench/results/<date>.json holds), the medians and ratios
- * computed from the raw runs, and the text forms (console table, README markdown).
+ * Bench results: their shape (what bench/results/<date>.json holds) and the medians and
+ * ratios computed from the raw runs. Their text forms (console tables, README markdown) are in
+ * report-text.ts, re-exported here.
  */
+import type { RunCpu } from './accounting.js';
 import type { LoadResult } from './load.js';
 import type { Machine } from './machine.js';
-import { machineLine } from './machine.js';
 import type { BatchWindow } from './metrics.js';
 import type { BenchOptions } from './options.js';
 import { median, ratio, sum } from './stats.js';
@@ -16,15 +17,40 @@ export interface RunRecord extends LoadResult {
   batching: BatchWindow | null;
   /** Redis HMGET calls (feature reads) per request over the run (features cases), else null */
   redisCommandsPerRequest: number | null;
+  /** where the CPU went over the run (server threads, generator, machine); null without /proc */
+  cpu: RunCpu | null;
+  /** switchyard's own count of the window's failed requests over the case's door, by status; null for other servers */
+  serverFailed: Record<string, number> | null;
+}
+
+/** Medians over a cell's runs of what accounting.ts reads; null where no run had it. */
+export interface CpuMedians {
+  mainUsPerRequest: number | null;
+  otherUsPerRequest: number | null;
+  generatorUsPerRequest: number | null;
+  generatorLoad: number | null;
+  machineBusy: number | null;
 }
 
 export interface CellSummary {
   caseId: string;
   connections: number;
   runs: RunRecord[];
-  median: { reqPerSec: number; p50Ms: number; p99Ms: number; meanBatchSize: number | null; redisCommandsPerRequest: number | null };
+  median: { reqPerSec: number; p50Ms: number; p99Ms: number; meanBatchSize: number | null; redisCommandsPerRequest: number | null } & Partial<CpuMedians>;
   /** over all measured runs */
-  totals: { ok2xx: number; errors: number; timeouts: number; non2xx: number; batches: number; reasons: Record<string, number> };
+  totals: {
+    ok2xx: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    batches: number;
+    reasons: Record<string, number>;
+    /** runs whose load generator was saturated / whose machine was (absent in results from before these were read) */
+    generatorSaturated?: number;
+    machineSaturated?: number;
+  };
+  /** the load generator of its runs, e.g. "wrk -t2" (absent in older results) */
+  generator?: string | null;
 }
 
 export interface CaseInfo {
@@ -138,6 +164,10 @@ export function summarize(caseId: string, connections: number, runs: RunRecord[]
   }
   const sizes = runs.map((r) => r.batching?.meanBatchSize ?? NaN);
   const medianSize = median(sizes);
+  const cpu = (pick: (c: RunCpu) => number | null): number | null => {
+    const m = median(runs.map((r) => (r.cpu == null ? NaN : (pick(r.cpu) ?? NaN))));
+    return Number.isFinite(m) ? m : null;
+  };
   return {
     caseId,
     connections,
@@ -148,7 +178,13 @@ export function summarize(caseId: string, connections: number, runs: RunRecord[]
       p99Ms: median(runs.map((r) => r.latencyMs.p99)),
       meanBatchSize: Number.isFinite(medianSize) ? medianSize : null,
       redisCommandsPerRequest: runs.some((r) => r.redisCommandsPerRequest !== null) ? median(runs.map((r) => r.redisCommandsPerRequest ?? NaN).filter(Number.isFinite)) : null,
+      mainUsPerRequest: cpu((c) => c.mainUsPerRequest),
+      otherUsPerRequest: cpu((c) => c.otherUsPerRequest),
+      generatorUsPerRequest: cpu((c) => c.generatorUsPerRequest),
+      generatorLoad: cpu((c) => c.generatorLoad),
+      machineBusy: cpu((c) => c.machineBusy),
     },
+    generator: runs.find((r) => r.cpu?.generator != null)?.cpu?.generator?.name ?? null,
     totals: {
       ok2xx: sum(runs.map((r) => r.ok2xx)),
       errors: sum(runs.map((r) => r.errors)),
@@ -156,6 +192,8 @@ export function summarize(caseId: string, connections: number, runs: RunRecord[]
       non2xx: sum(runs.map((r) => r.non2xx)),
       batches,
       reasons,
+      generatorSaturated: runs.filter((r) => r.cpu?.generatorSaturated === true).length,
+      machineSaturated: runs.filter((r) => r.cpu?.machineSaturated === true).length,
     },
   };
 }
@@ -252,22 +290,6 @@ export function computeAims(compute: ComputeSummary, aim: number): AimCheck[] {
   ];
 }
 
-export function comparisonTable(report: BenchReport): string {
-  return table(
-    ['comparison', 'concurrency', 'req/s with', 'req/s without', 'with ÷ without', 'p50 ms with / without', 'p99 ms with / without'],
-    report.comparisons.map((r) => [
-      r.title,
-      String(r.connections),
-      fmtInt(r.withReqPerSec),
-      fmtInt(r.withoutReqPerSec),
-      fmtPct(r.ratio),
-      `${fmtMs(r.withP50Ms)} / ${fmtMs(r.withoutP50Ms)}`,
-      `${fmtMs(r.withP99Ms)} / ${fmtMs(r.withoutP99Ms)}`,
-    ]),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
-  );
-}
-
 /** The reference aims at concurrency 256 (when measured): ≥ 50 % of the ceiling, ≥ 5× batching off. */
 export function checkAims(rows: readonly RatioRow[]): AimCheck[] {
   const row = rows.find((r) => r.connections === 256);
@@ -282,117 +304,4 @@ export function checkAims(rows: readonly RatioRow[]): AimCheck[] {
   return out;
 }
 
-// ---- text ----
-
-const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
-const fmtMs = (n: number): string => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : '—');
-const fmtRatio = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '—');
-const fmtPct = (n: number): string => (Number.isFinite(n) ? `${(n * 100).toFixed(0)} %` : '—');
-
-function fmtReasons(reasons: Record<string, number>): string {
-  const total = sum(Object.values(reasons));
-  if (total === 0) return '—';
-  return Object.entries(reasons)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, v]) => {
-      const pct = (v / total) * 100;
-      return `${k} ${pct < 1 ? '<1' : pct.toFixed(0)}%`;
-    })
-    .join(', ');
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[]): string {
-  const lines = [`| ${header.join(' | ')} |`, `|${align.map((a) => (a === 'r' ? '---:' : ':---')).join('|')}|`];
-  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
-  return lines.join('\n');
-}
-
-export function resultsTable(report: BenchReport): string {
-  const title = (id: string): string => report.cases.find((c) => c.id === id)?.title ?? id;
-  const rows = report.cells.map((c) => [
-    title(c.caseId),
-    String(c.connections),
-    fmtInt(c.median.reqPerSec),
-    fmtMs(c.median.p50Ms),
-    fmtMs(c.median.p99Ms),
-    `${c.totals.errors} / ${c.totals.non2xx}`,
-    c.median.meanBatchSize === null ? '—' : c.median.meanBatchSize.toFixed(1),
-    fmtReasons(c.totals.reasons),
-    c.median.redisCommandsPerRequest === null ? '—' : c.median.redisCommandsPerRequest.toFixed(2),
-  ]);
-  return table(
-    ['case', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'errors / non-2xx', 'mean batch', 'dispatch reasons', 'Redis HMGET/req'],
-    rows,
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
-  );
-}
-
-export function ratiosTable(report: BenchReport): string {
-  return table(
-    ['concurrency', 'batching on ÷ ceiling', 'batching on ÷ batching off'],
-    report.ratios.map((r) => [String(r.connections), fmtPct(r.batchingVsCeiling), fmtRatio(r.batchingOnVsOff)]),
-    ['r', 'r', 'r'],
-  );
-}
-
-export function ceilingTable(report: BenchReport): string {
-  const title = (id: string): string => report.cases.find((c) => c.id === id)?.title ?? id;
-  const concurrency = [...new Set(report.ceilingRatios.map((r) => r.connections))].sort((a, b) => a - b);
-  const ids = [...new Set(report.ceilingRatios.map((r) => r.caseId))];
-  const rows = ids.map((id) => {
-    const first = report.ceilingRatios.find((r) => r.caseId === id);
-    const cells = concurrency.map((n) => fmtPct(report.ceilingRatios.find((r) => r.caseId === id && r.connections === n)?.ratio ?? NaN));
-    return [title(id), first === undefined ? '—' : title(first.ceilingId), ...cells];
-  });
-  return table(['case', 'ceiling', ...concurrency.map((n) => `÷ ceiling at ${n}`)], rows, ['l', 'l', ...concurrency.map(() => 'r' as const)]);
-}
-
-/** Raw ORT rows/s per batch size, then the switchyard case's req/s as a share of the best. */
-export function computeTable(report: BenchReport): string {
-  const c = report.compute;
-  if (c === null) return '';
-  const title = (id: string): string => report.cases.find((x) => x.id === id)?.title ?? id;
-  const rows = c.median.map((m) => [`${title(c.caseId)}, batch ${m.batch}${m.batch === c.best.batch ? ' (best)' : ''}`, '—', fmtInt(m.rowsPerSec), fmtMs(m.msPerRun), '—']);
-  for (const r of c.against.ratios) rows.push([title(c.against.caseId), String(r.connections), fmtInt(r.reqPerSec), '—', fmtPct(r.ratio)]);
-  return table(['compute', 'concurrency', 'rows/s', 'ms per run', '÷ raw ORT best'], rows, ['l', 'r', 'r', 'r', 'r']);
-}
-
-function aimsText(report: BenchReport): string {
-  if (report.aims.length === 0) return '';
-  const lines = report.aims.map((a) => {
-    const value = a.target < 1 ? fmtPct(a.value) : fmtRatio(a.value);
-    const target = a.target < 1 ? fmtPct(a.target) : fmtRatio(a.target);
-    return `- ${a.description}: ${value} (aim ${a.strict === true ? '>' : '≥'} ${target}) — ${a.met ? 'met' : 'not met'}`;
-  });
-  return `Reference aims:\n\n${lines.join('\n')}\n`;
-}
-
-function optionsLine(o: BenchOptions): string {
-  return `${o.runs} run(s) of ${o.duration} s after ${o.warmup} s warm-up per case and concurrency; median shown`;
-}
-
-/** The markdown the README shows: machine, command, results, ratios. */
-export function markdown(report: BenchReport): string {
-  const uws = report.cases.map((c) => `${c.id}: ${c.facts.uws !== undefined ? `uWS ${c.facts.uws}` : (c.facts.grpc ?? c.facts.ort ?? '?')}`).join(', ');
-  return [
-    `# switchyard bench — ${report.startedAt.slice(0, 10)}`,
-    '',
-    `Machine: ${machineLine(report.machine)}${report.machine.commit ? `; commit ${report.machine.commit}` : ''}`,
-    '',
-    `Command: \`${report.command}\` (${optionsLine(report.options)}; ${uws})`,
-    '',
-    'Load: generated in the bench process, closed loop (concurrency = requests in flight), one FP32 row per request (16 values of `tabular`; 512 of `heavy`). REST JSON: autocannon, one request in flight per connection, `POST /v2/models/<model>/infer`. REST binary, gRPC and WebSocket: `switchyard bench`\'s generators (src/loadgen). REST binary: Triton\'s binary tensor extension, one request in flight per connection. gRPC unary: ModelInfer with raw_input_contents on one channel. gRPC stream: ModelStreamInfer, all requests on one stream. WebSocket: /v2/stream JSON text frames, all on one socket. raw ORT: onnxruntime-node in process, session.run() back to back, no load generator running. req/s counts successful answers; latencies are of successful answers; errors and failed answers (non-2xx, gRPC status ≠ OK, error messages) are summed over all runs; mean batch and dispatch reasons come from switchyard\'s /metrics over the measured windows.',
-    '',
-    resultsTable(report),
-    '',
-    ratiosTable(report),
-    '',
-    ceilingTable(report),
-    '',
-    report.compute !== null ? computeTable(report) : '',
-    '',
-    report.comparisons.length > 0 ? comparisonTable(report) : '',
-    '',
-    aimsText(report),
-  ].join('\n');
-}
+export { comparisonTable, computeTable, ceilingTable, markdown, ratiosTable, resultsTable } from './report-text.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonAims, computeAims, computeSummary, type CellSummary, type ComparisonRow } from '../../bench/lib/report.js';
+import { accountCpu, type CpuProbe } from '../../bench/lib/accounting.js';
+import { comparisonAims, computeAims, computeSummary, resultsTable, summarize, type BenchReport, type CellSummary, type ComparisonRow, type RunRecord } from '../../bench/lib/report.js';
 
 function cell(caseId: string, connections: number, reqPerSec: number): CellSummary {
   return {
@@ -47,5 +48,48 @@ describe('bench report', () => {
     const def = [{ title: 'peer', with: 'a', without: 'b', aim: 5, aimLowerP99: true }];
     expect(comparisonAims([row(10)], def).map((a) => a.met)).toEqual([true, true]);
     expect(comparisonAims([row(20)], def).map((a) => a.met)).toEqual([true, false]);
+  });
+
+  it('CPU per request: medians over the runs, and ⚠ where a run saturated the generator or the machine', () => {
+    const probe = (at: number, main: number, worker: number, busy: number): CpuProbe => ({
+      at,
+      threads: [
+        { pid: 7, tid: 7, comm: 'node', ppid: 1, seconds: main },
+        { pid: 7, tid: 8, comm: 'node', ppid: 1, seconds: worker },
+      ],
+      machine: { busy, total: (at / 1000) * 2 },
+    });
+    const run = (round: number, generatorSeconds: number): RunRecord => ({
+      connections: 64,
+      durationS: 1,
+      reqPerSec: 10_000,
+      ok2xx: 10_000,
+      non2xx: 0,
+      errors: 0,
+      timeouts: 0,
+      latencyMs: { p50: 1, p90: 2, p99: 3, max: 4, mean: 1 },
+      statusCodes: {},
+      round,
+      batching: null,
+      redisCommandsPerRequest: null,
+      serverFailed: null,
+      cpu: accountCpu(7, probe(0, 10, 5, 0), probe(1000, 10.5, 5.2, 1.2), { name: 'wrk -t1', threads: 1, seconds: generatorSeconds, wallSeconds: 1, busiestThread: null }, 10_000, 2),
+    });
+    const c = summarize('ceiling', 64, [run(1, 0.5), run(2, 0.95), run(3, 0.6)]);
+    expect(c.median.mainUsPerRequest).toBeCloseTo(50, 6);
+    expect(c.median.otherUsPerRequest).toBeCloseTo(20, 6);
+    expect(c.median.generatorUsPerRequest).toBeCloseTo(60, 6);
+    expect(c.median.machineBusy).toBeCloseTo(0.6, 6);
+    expect(c.generator).toBe('wrk -t1');
+    expect([c.totals.generatorSaturated, c.totals.machineSaturated]).toEqual([1, 0]);
+    const report = { cases: [{ id: 'ceiling', title: 'ceiling', description: '', ceiling: null, facts: {} }], cells: [c] } as unknown as BenchReport;
+    const row = resultsTable(report).split('\n')[2];
+    expect(row).toContain('| 50 / 20 / 60 | wrk -t1 60 % ⚠ | 60 % |');
+    // a cell that has no CPU numbers beside one that has: dashes
+    const none: CellSummary = { ...cell('ceiling', 1, 1000), generator: null };
+    expect(resultsTable({ ...report, cells: [c, none] }).split('\n')[3]).toContain('| — / — / — | — | — |');
+    // a results file written before CPU was read: its old columns
+    const old = resultsTable({ ...report, cells: [cell('ceiling', 64, 1000)] });
+    expect(old.split('\n')[0]).toBe('| case | concurrency | req/s | p50 ms | p99 ms | errors / non-2xx | mean batch | dispatch reasons | Redis HMGET/req |');
   });
 });
