@@ -10,10 +10,10 @@ import type { Gateway } from '../../gateway.js';
 import type { ModelInferRequest } from '../../gen/grpc_service_pb.js';
 import { applyCallContext } from './deadline.js';
 import { decodeModelInferRequest } from './decode-request.js';
-import { encodeModelInferResponse, type ModelInferResponseInit } from './encode-response.js';
+import { modelInferResponseBytes } from './encode-response.js';
 import { statusOf } from './status.js';
 
-export function modelInferHandler(g: Gateway): handleUnaryCall<ModelInferRequest, ModelInferResponseInit> {
+export function modelInferHandler(g: Gateway): handleUnaryCall<ModelInferRequest, Buffer> {
   const log = g.log;
   return (call, callback) => {
     let req: InferRequest;
@@ -29,9 +29,9 @@ export function modelInferHandler(g: Gateway): handleUnaryCall<ModelInferRequest
     call.once('cancelled', () => req.cancel());
     g.infer(req).then(
       (resp) => {
-        let out: ModelInferResponseInit;
+        let out: Buffer;
         try {
-          out = encodeModelInferResponse(resp, req);
+          out = modelInferResponseBytes(resp, req);
         } catch (e) {
           callback(statusOf(e, log, 'ModelInfer'));
           return;

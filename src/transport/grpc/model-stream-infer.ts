@@ -23,10 +23,13 @@ import type { ModelInferRequest, ModelStreamInferResponseSchema } from '../../ge
 import type { Logger } from '../../telemetry/index.js';
 import { applyCallContext } from './deadline.js';
 import { decodeModelInferRequest } from './decode-request.js';
-import { encodeModelInferResponse } from './encode-response.js';
+import { modelInferResponseBytes } from './encode-response.js';
+import { lenFieldSize, ProtoWriter } from './proto-writer.js';
 
 export type StreamReplyInit = MessageInitShape<typeof ModelStreamInferResponseSchema>;
-type StreamCall = ServerDuplexStream<ModelInferRequest, StreamReplyInit>;
+/** A reply as an init object (errors) or in wire form (answers: see streamAnswer) */
+export type StreamReply = StreamReplyInit | Buffer;
+type StreamCall = ServerDuplexStream<ModelInferRequest, StreamReply>;
 
 /** One ModelStreamInfer call; lives as long as the stream. */
 export class StreamInferSession {
@@ -89,11 +92,9 @@ export class StreamInferSession {
 
   private answer(req: InferRequest, resp: InferResponse): void {
     if (!this.inflight.delete(req)) return;
-    let reply: StreamReplyInit;
+    let reply: StreamReply;
     try {
-      const inferResponse = encodeModelInferResponse(resp, req);
-      if (this.flagged.has(req)) inferResponse.parameters = { ...inferResponse.parameters, [FINAL_FLAG]: FINAL };
-      reply = { errorMessage: '', inferResponse };
+      reply = streamAnswer(modelInferResponseBytes(resp, req, this.flagged.has(req) ? FINAL_PARAMETERS : null));
     } catch (e) {
       reply = this.errorFor(req, e);
     }
@@ -113,7 +114,7 @@ export class StreamInferSession {
     return errorReply(err.message, req.id, req.modelName, req.modelVersion ?? '', this.flagged.has(req));
   }
 
-  private write(reply: StreamReplyInit): void {
+  private write(reply: StreamReply): void {
     if (this.done) return;
     if (!this.call.write(reply)) {
       this.blocked = true;
@@ -155,6 +156,14 @@ export class StreamInferSession {
 }
 
 const FINAL_FLAG = 'triton_final_response';
+const FINAL_PARAMETERS: Readonly<Record<string, unknown>> = { [FINAL_FLAG]: true };
+
+/** ModelStreamInferResponse with no error_message and `inferResponse` (wire bytes) as infer_response (field 2). */
+function streamAnswer(inferResponse: Buffer): Buffer {
+  const w = new ProtoWriter(lenFieldSize(inferResponse.byteLength));
+  w.bytes(2, inferResponse);
+  return w.buf;
+}
 const FINAL = { parameterChoice: { case: 'boolParam' as const, value: true } };
 
 /** Whether the request set `triton_enable_empty_final_response` (a request parameter, not the model's). */

@@ -15,7 +15,7 @@ import { Health, file_grpc_health_v1_health } from '../../gen/grpc/health/v1/hea
 import { GRPCInferenceService, file_grpc_service, type ModelInferRequest } from '../../gen/grpc_service_pb.js';
 import { HealthService } from './health.js';
 import { modelInferHandler } from './model-infer.js';
-import { StreamInferSession, type StreamReplyInit } from './model-stream-infer.js';
+import { StreamInferSession, type StreamReply } from './model-stream-infer.js';
 import { addReflection } from './reflection.js';
 import { serviceRpcs } from './rpcs.js';
 import { extensionRpcs } from './extension-rpcs.js';
@@ -51,7 +51,7 @@ export class GrpcServer {
       ...serviceRpcs(gateway),
       ...extensionRpcs(gateway),
       modelInfer: modelInferHandler(gateway),
-      modelStreamInfer: (call: ServerDuplexStream<ModelInferRequest, StreamReplyInit>) => {
+      modelStreamInfer: (call: ServerDuplexStream<ModelInferRequest, StreamReply>) => {
         new StreamInferSession(gateway, call, maxInflight);
       },
     };

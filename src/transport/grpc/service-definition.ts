@@ -21,9 +21,13 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export function serializer<D extends DescMessage>(schema: D): (msg: MessageInitShape<D>) => Buffer {
+/**
+ * Encodes a message, an init object or bytes already in wire form (the ModelInfer answers
+ * encode-response.ts writes itself), which pass as they are.
+ */
+export function serializer<D extends DescMessage>(schema: D): (msg: MessageInitShape<D> | Uint8Array) => Buffer {
   // create() returns a message of this type as it is, and completes a plain init object
-  return (msg) => asBuffer(toBinary(schema, create(schema, msg)));
+  return (msg) => (msg instanceof Uint8Array ? asBuffer(msg) : asBuffer(toBinary(schema, create(schema, msg))));
 }
 
 export function deserializer<D extends DescMessage>(schema: D): (buf: Buffer) => MessageShape<D> {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DATATYPES, InferResponse, Tensor, elementCount, toHalf, type Datatype, type InferRequest, type TensorData } from '../../../src/core/index.js';
 import { ModelInferRequestSchema, ModelInferResponseSchema, type InferTensorContentsSchema, type ModelInferRequest_InferInputTensorSchema, type ModelInferResponse } from '../../../src/gen/grpc_service_pb.js';
 import { decodeModelInferRequest, encodeModelInferResponse, hasTypedContents, writeContents } from '../../../src/transport/grpc/index.js';
+import { modelInferResponseBytes } from '../../../src/transport/grpc/encode-response.js';
 
 type RequestInit = MessageInitShape<typeof ModelInferRequestSchema>;
 
@@ -13,9 +14,14 @@ function decodeWire(init: RequestInit): InferRequest {
   return decodeModelInferRequest(fromBinary(ModelInferRequestSchema, bytes), 0);
 }
 
-/** What a client decodes from the server's response. */
+/** What a client decodes from the bytes the server sends (the hand-written encoder's). */
 function responseWire(resp: InferResponse, req: InferRequest): ModelInferResponse {
-  return fromBinary(ModelInferResponseSchema, toBinary(ModelInferResponseSchema, create(ModelInferResponseSchema, encodeModelInferResponse(resp, req))));
+  return fromBinary(ModelInferResponseSchema, modelInferResponseBytes(resp, req));
+}
+
+/** The same message encoded by @bufbuild/protobuf from the init object: the reference. */
+function referenceBytes(resp: InferResponse, req: InferRequest): Uint8Array {
+  return toBinary(ModelInferResponseSchema, create(ModelInferResponseSchema, encodeModelInferResponse(resp, req)));
 }
 
 /** Raw little-endian bytes of tensor data, BYTES as 4-byte length-prefixed elements (built independently of the server). */
@@ -253,6 +259,29 @@ describe('InferResponse → ModelInferResponse', () => {
     const both = responseWire(resp, requestFor(true, ['b', 'a']));
     expect(both.outputs.map((o) => o.name)).toEqual(['b', 'a']);
     expect(both.rawOutputContents.map((r) => r.byteLength)).toEqual([8, 4]);
+  });
+
+  it('writes the same bytes as @bufbuild/protobuf from the init object (property)', () => {
+    const paramValue = fc.oneof(fc.boolean(), fc.integer(), fc.double({ noNaN: true }), fc.string(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }));
+    const params = fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), paramValue, { maxKeys: 4 }), { nil: null });
+    fc.assert(
+      fc.property(fc.array(tensorCase, { minLength: 0, maxLength: 3 }), params, params, fc.string(), fc.string(), fc.boolean(), (cases, rp, tp, id, version, raw) => {
+        const tensors = cases.map(({ dt, shape, data }, i) => new Tensor(`o${i}é`, dt, shape, data, tp));
+        const resp = new InferResponse(id, 'mödel', version, tensors);
+        resp.parameters = rp;
+        const req = requestFor(raw);
+        expect(Buffer.from(modelInferResponseBytes(resp, req)).equals(Buffer.from(referenceBytes(resp, req)))).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('adds extra response parameters, the stream\'s final flag, to the response\'s own', () => {
+    const resp = new InferResponse('r', 'm', '1', []);
+    resp.parameters = { a: 1 };
+    const m = fromBinary(ModelInferResponseSchema, modelInferResponseBytes(resp, requestFor(true), { triton_final_response: true }));
+    expect(Object.keys(m.parameters)).toEqual(['a', 'triton_final_response']);
+    expect(m.parameters.triton_final_response.parameterChoice).toEqual({ case: 'boolParam', value: true });
   });
 
   it('writes response and tensor parameters as InferParameters', () => {
