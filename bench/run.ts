@@ -10,6 +10,9 @@
  *   grpc-ceiling         bench/servers/grpc-echo.ts: @grpc/grpc-js, decodes ModelInfer, fixed answer
  *   grpc-stream-ceiling  the same server over ModelStreamInfer
  *   peer                 bench/servers/peer-http.ts: node:http + onnxruntime-node, one session.run per request
+ *   peer-uws             bench/servers/peer-uws-inline.ts: uWebSockets.js + onnxruntime-node, session.run inline per request
+ *   mlserver             Seldon MLServer with a custom onnxruntime runtime (bench/servers/mlserver/), from .venv-bench
+ *   kserve               KServe's Python ModelServer with an onnxruntime model (bench/servers/kserve_peer.py), from .venv-bench
  *   batching-on          switchyard REST JSON, the example repository as it is (dynamic batching up to 64)
  *   batching-off         switchyard REST JSON with tabular's `max_batch_size: 0`
  *   rest-binary          switchyard REST with Triton's binary tensor extension, batching on
@@ -18,10 +21,15 @@
  *   ws                   switchyard WebSocket /v2/stream, JSON text frames on one socket, batching on
  *   heavy                switchyard REST binary on the compute-bound `heavy` model (512 FP32 per row)
  *   heavy-peer           the peer on `heavy`, REST binary
+ *   heavy-peer-uws       the uWS peer on `heavy`, REST binary
  *   monitoring-off       batching-on without request log, label join and drift (batching-on has them)
  *   shadow-on/-off       REST through a route to v1, with and without every request mirrored to v2
  *   features-redis       REST sending a customer id; x is read from a fresh redis-server each request
  *   features-direct      the same server, the request sends x itself
+ *
+ * mlserver and kserve run from .venv-bench (`bash scripts/bench-venv.sh` builds it): without
+ * it they are left out with that advice, or, when named in --cases, the bench stops before
+ * starting anything.
  *
  * Runs go in rounds: each round starts every case's server afresh, measures each
  * concurrency (warm-up, then measured run) and stops it; the median over rounds is reported.
@@ -40,7 +48,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { accountCpu, cpuProbe, type CpuProbe, type RunCpu } from './lib/accounting.js';
-import { runRawOrt, startCeiling, startGrpcEcho, startPeer } from './lib/ceiling.js';
+import { runRawOrt, startCeiling, startGrpcEcho, startPeer, startPeerUws } from './lib/ceiling.js';
 import { blindToGrpcStatus, checkDoor, findGenerators, jsonBody, loadDoor, metricsProtocol, type Door, type DoorTarget } from './lib/doors.js';
 import type { ServerProcess } from './lib/processes.js';
 import { describeMachine, machineLine } from './lib/machine.js';
@@ -68,6 +76,7 @@ import {
 } from './lib/report.js';
 import { ensureBuilt, prepareRepository, startSwitchyard } from './lib/switchyard.js';
 import { COMPARISONS, COMPUTE_AIM, HEAVY, RAW_ORT } from './lib/suite.js';
+import { benchVenvProblem, planVenvCases, startKserve, startMlserver } from './lib/python-peers.js';
 import { redisFeatureReads, startRedis } from './lib/redis.js';
 import { loadServerConfig } from '../src/config/index.js';
 import { loadFeatures } from '../src/features/index.js';
@@ -110,6 +119,8 @@ interface CaseDef {
   door: Door;
   /** the case runs switchyard (dist/ is built first when stale) */
   switchyard: boolean;
+  /** the server runs from .venv-bench (scripts/bench-venv.sh): the Python peers */
+  benchVenv?: boolean;
   start(): Promise<Started>;
 }
 
@@ -148,6 +159,45 @@ const CASES: readonly CaseDef[] = [
     door: 'rest',
     switchyard: false,
     start: async () => fromServer(await startPeer(REPO_ROOT, path.join(EXAMPLE_REPOSITORY, MODEL, '1', 'model.onnx'))),
+  },
+  {
+    info: {
+      id: 'peer-uws',
+      title: 'peer (uWS + ORT inline per request)',
+      ceiling: 'ceiling',
+      description: `the strongest a Node user would write: uWebSockets.js, one onnxruntime-node session with ORT's defaults, session.run() inline per request on ${MODEL}, no batching (the peer's codec, uWS instead of node:http)`,
+    },
+    door: 'rest',
+    switchyard: false,
+    start: async () => fromServer(await startPeerUws(REPO_ROOT, path.join(EXAMPLE_REPOSITORY, MODEL, '1', 'model.onnx'))),
+  },
+  {
+    info: {
+      id: 'mlserver',
+      title: 'MLServer (custom ORT runtime)',
+      ceiling: 'ceiling',
+      description:
+        `Seldon MLServer, bench/servers/mlserver: an MLModel running ${MODEL}'s ONNX file with onnxruntime (Python, ORT's defaults) once per request, no adaptive batching; ` +
+        `MLServer's defaults (metrics server on) except parallel_workers: 0 (inference in the server process: 3× the req/s of the default 1 worker process on 2 cores), debug: false (no access line per request) and free ports for HTTP, gRPC and metrics`,
+    },
+    door: 'rest',
+    switchyard: false,
+    benchVenv: true,
+    start: async () => fromServer(await startMlserver(REPO_ROOT, MODEL)),
+  },
+  {
+    info: {
+      id: 'kserve',
+      title: 'KServe ModelServer (ORT model)',
+      ceiling: 'ceiling',
+      description:
+        `KServe's Python ModelServer, bench/servers/kserve_peer.py: a kserve.Model running ${MODEL}'s ONNX file with onnxruntime (Python, ORT's defaults) once per request; ` +
+        `its defaults (one uvicorn worker) except gRPC off and no log line per request (access log, kserve.trace timings, latency logging)`,
+    },
+    door: 'rest',
+    switchyard: false,
+    benchVenv: true,
+    start: async () => fromServer(await startKserve(REPO_ROOT, path.join(EXAMPLE_REPOSITORY, MODEL, '1', 'model.onnx'), MODEL)),
   },
   {
     info: { id: 'batching-on', title: 'switchyard REST, batching on', ceiling: 'ceiling', description: `switchyard REST JSON infer on ${MODEL}, its example config (dynamic batching)` },
@@ -242,9 +292,21 @@ const CASES: readonly CaseDef[] = [
     switchyard: false,
     start: async () => fromServer(await startPeer(REPO_ROOT, path.join(EXAMPLE_REPOSITORY, HEAVY, '1', 'model.onnx')), { model: HEAVY, row: HEAVY_ROW }),
   },
+  {
+    info: {
+      id: 'heavy-peer-uws',
+      title: 'uWS peer, heavy model',
+      ceiling: null,
+      description: `the uWS peer (uWebSockets.js + onnxruntime-node, session.run() inline per request) on ${HEAVY}, REST binary`,
+    },
+    door: 'rest-binary',
+    switchyard: false,
+    start: async () => fromServer(await startPeerUws(REPO_ROOT, path.join(EXAMPLE_REPOSITORY, HEAVY, '1', 'model.onnx')), { model: HEAVY, row: HEAVY_ROW }),
+  },
 ];
 
 const CASE_IDS = [RAW_ORT, ...CASES.map((c) => c.info.id)];
+const VENV_CASES = new Set(CASES.filter((c) => c.benchVenv === true).map((c) => c.info.id));
 
 /** A route serving tabular v1 (the shadow cases add their mirror). */
 const MIRRORED = { policy: 'weighted', targets: [{ model: MODEL, version: '1', weight: 100 }] };
@@ -340,7 +402,12 @@ async function main(): Promise<void> {
   const started = new Date();
   const machine = describeMachine(REPO_ROOT);
   log(`machine: ${machineLine(machine)}`);
-  const cases = CASES.filter((c) => options.cases.includes(c.info.id));
+  // the Python peers need .venv-bench: left out with the reason when the case list is the
+  // default; named ones without it stop the bench here, as a missing wrk does below
+  const venvProblem = options.cases.some((c) => VENV_CASES.has(c)) ? benchVenvProblem(REPO_ROOT) : null;
+  const plan = planVenvCases(options.cases, VENV_CASES, options.casesGiven, venvProblem);
+  if (plan.skipped.length > 0) log(`skipped: ${plan.skipped.join(', ')} — ${plan.reason}`);
+  const cases = CASES.filter((c) => plan.run.includes(c.info.id));
   // before anything starts: a missing wrk or h2load stops the bench here, saying how to install it
   const generators = findGenerators(cases.map((c) => c.door), options.wrkThreads);
   const cores = availableParallelism();

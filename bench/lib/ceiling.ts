@@ -41,6 +41,16 @@ export function startPeer(repoRoot: string, model: string): Promise<ServerProces
   return startServer(repoRoot, 'peer-http.ts', (rec) => ({ ort: typeof rec.ort === 'string' ? `onnxruntime-node ${rec.ort}` : 'unknown' }), [model]);
 }
 
+/** The uWS peer: uWebSockets.js + onnxruntime-node, session.run() inline per request, serving `model`. */
+export function startPeerUws(repoRoot: string, model: string): Promise<ServerProcess> {
+  return startServer(
+    repoRoot,
+    'peer-uws-inline.ts',
+    (rec) => ({ uws: typeof rec.uws === 'string' ? rec.uws : 'unknown', ort: typeof rec.ort === 'string' ? `onnxruntime-node ${rec.ort}` : 'unknown' }),
+    [model],
+  );
+}
+
 export interface RawOrtSpec {
   /** model.onnx path */
   model: string;

@@ -18,6 +18,8 @@ export interface BenchOptions {
   runs: number;
   concurrency: number[];
   cases: string[];
+  /** the cases were named (--cases or BENCH_CASES), not the default "all" */
+  casesGiven: boolean;
   out: string;
   quick: boolean;
   /** wrk's -t (capped by the connections: c=1 runs on one thread) */
@@ -88,5 +90,5 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, kn
     if (!knownCases.includes(c)) throw new OptionsError(`unknown case "${c}"; cases: ${knownCases.join(', ')}`);
   }
   const wrkThreads = integer('wrk-threads', pick(values['wrk-threads'], 'BENCH_WRK_THREADS', '2', '2'));
-  return { duration, warmup, runs, concurrency, cases: chosen, out: values.out ?? env.BENCH_OUT ?? defaultOut, quick, wrkThreads };
+  return { duration, warmup, runs, concurrency, cases: chosen, casesGiven: cases !== undefined, out: values.out ?? env.BENCH_OUT ?? defaultOut, quick, wrkThreads };
 }

@@ -129,7 +129,9 @@ function optionsLine(o: BenchOptions): string {
 
 /** The markdown the README shows: machine, command, results, ratios. */
 export function markdown(report: BenchReport): string {
-  const uws = report.cases.map((c) => `${c.id}: ${c.facts.uws !== undefined ? `uWS ${c.facts.uws}` : (c.facts.grpc ?? c.facts.ort ?? '?')}`).join(', ');
+  const server = (f: Record<string, string>): string =>
+    f.mlserver !== undefined ? `MLServer ${f.mlserver}` : f.kserve !== undefined ? `KServe ${f.kserve}` : f.uws !== undefined ? `uWS ${f.uws}` : (f.grpc ?? f.ort ?? '?');
+  const uws = report.cases.map((c) => `${c.id}: ${server(c.facts)}`).join(', ');
   return [
     `# switchyard bench — ${report.startedAt.slice(0, 10)}`,
     '',

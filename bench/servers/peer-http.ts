@@ -1,7 +1,8 @@
 /**
  * The peer: the server a Node user would write instead of running a gateway. node:http,
  * one onnxruntime-node session created with ORT's defaults, `session.run()` once per request
- * (no batching, no worker threads), KServe v2 JSON or Triton's binary extension in and JSON out.
+ * (no batching, no worker threads), KServe v2 JSON or Triton's binary extension in and JSON out
+ * (servers/peer-codec.ts, shared with the uWS peer).
  * It answers the same `POST /v2/models/:model/infer` the switchyard cases do, so the same load
  * generator drives both.
  *
@@ -11,6 +12,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
+import { answer, feeds, ortPackageVersion } from './peer-codec.js';
 
 const host = process.argv[2] ?? '127.0.0.1';
 const port = Number(process.argv[3] ?? '0');
@@ -21,50 +23,11 @@ if (modelPath === undefined) {
 }
 
 const session = await ort.InferenceSession.create(modelPath);
-const require = createRequire(import.meta.url);
-const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
-
-interface V2Input {
-  name: string;
-  datatype: string;
-  shape: number[];
-  data?: number[];
-}
+const ortVersion = ortPackageVersion(createRequire(import.meta.url));
 
 function fail(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: message }));
-}
-
-/** FP32 inputs only: what the bench sends. */
-function feeds(body: Buffer, headerLength: number | null): Record<string, ort.Tensor> {
-  const json = headerLength === null ? body.toString('utf8') : body.toString('utf8', 0, headerLength);
-  const req = JSON.parse(json) as { inputs: V2Input[] };
-  const out: Record<string, ort.Tensor> = {};
-  let offset = headerLength ?? 0;
-  for (const input of req.inputs) {
-    if (input.datatype !== 'FP32') throw new Error(`input "${input.name}": only FP32 is supported by the peer`);
-    const count = input.shape.reduce((a, b) => a * b, 1);
-    let data: Float32Array;
-    if (input.data !== undefined) data = Float32Array.from(input.data);
-    else {
-      // binary extension: the tensor's bytes follow the JSON header in input order
-      data = new Float32Array(count);
-      new Uint8Array(data.buffer).set(body.subarray(offset, offset + count * 4));
-      offset += count * 4;
-    }
-    out[input.name] = new ort.Tensor('float32', data, input.shape);
-  }
-  return out;
-}
-
-function outputs(result: ort.InferenceSession.ReturnType): unknown[] {
-  return Object.entries(result).map(([name, t]) => ({
-    name,
-    datatype: t.type === 'int64' ? 'INT64' : 'FP32',
-    shape: t.dims,
-    data: t.type === 'int64' ? Array.from(t.data as BigInt64Array, Number) : Array.from(t.data as Float32Array),
-  }));
 }
 
 async function infer(req: IncomingMessage, res: ServerResponse, model: string): Promise<void> {
@@ -79,8 +42,7 @@ async function infer(req: IncomingMessage, res: ServerResponse, model: string): 
     fail(res, 400, e instanceof Error ? e.message : String(e));
     return;
   }
-  const result = await session.run(input);
-  const text = JSON.stringify({ model_name: model, model_version: '1', outputs: outputs(result) });
+  const text = answer(model, await session.run(input));
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
