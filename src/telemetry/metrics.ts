@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BATCH_COMPLETE_CHANNEL, BATCH_DISPATCH_CHANNEL } from '../batching/index.js';
+import { FastCounter, FastHistogram } from './fast-metrics/index.js';
 import { FeatureMetrics } from './feature-metrics.js';
 import { RouteMetrics } from './route-metrics.js';
 
@@ -79,12 +80,14 @@ export interface ConnectionMetrics {
 export class Metrics {
   readonly registry = new Registry();
   readonly connections: ConnectionMetrics;
-  private readonly requests: Counter<'model' | 'version' | 'protocol' | 'status'>;
-  private readonly requestSeconds: Histogram<'model' | 'version' | 'protocol'>;
-  private readonly queueSeconds: Histogram<'model' | 'version'>;
-  private readonly computeSeconds: Histogram<'model' | 'version'>;
-  private readonly batchSize: Histogram<'model' | 'version'>;
-  private readonly batches: Counter<'model' | 'version' | 'reason'>;
+  // Updated per request or per batch: FastCounter/FastHistogram series() instead of label
+  // objects, ~1.4 µs less per request (bench/micro/telemetry-metrics.ts); same exposition.
+  private readonly requests: FastCounter<'model' | 'version' | 'protocol' | 'status'>;
+  private readonly requestSeconds: FastHistogram<'model' | 'version' | 'protocol'>;
+  private readonly queueSeconds: FastHistogram<'model' | 'version'>;
+  private readonly computeSeconds: FastHistogram<'model' | 'version'>;
+  private readonly batchSize: FastHistogram<'model' | 'version'>;
+  private readonly batches: FastCounter<'model' | 'version' | 'reason'>;
   private readonly unsubscribers: (() => void)[] = [];
   private readonly features: FeatureMetrics;
   private readonly routes: RouteMetrics;
@@ -104,41 +107,41 @@ export class Metrics {
       open: new Gauge({ name: 'switchyard_connections', help: 'Open client connections by door (grpc)', labelNames: ['door'], registers }),
       refused: new Counter({ name: 'switchyard_connections_refused_total', help: "Connections closed on arrival because the door's max_connections were open", labelNames: ['door'], registers }),
     };
-    this.requests = new Counter({
+    this.requests = new FastCounter({
       name: 'switchyard_requests_total',
       help: 'Inference requests by model, version, protocol and outcome (success or error code)',
       labelNames: ['model', 'version', 'protocol', 'status'],
       registers,
     });
-    this.requestSeconds = new Histogram({
+    this.requestSeconds = new FastHistogram({
       name: 'switchyard_request_duration_seconds',
       help: 'Time from receiving an inference request to its response being ready',
       labelNames: ['model', 'version', 'protocol'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.queueSeconds = new Histogram({
+    this.queueSeconds = new FastHistogram({
       name: 'switchyard_queue_duration_seconds',
       help: 'Time a request waited in its model queue before its batch was dispatched',
       labelNames: ['model', 'version'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.computeSeconds = new Histogram({
+    this.computeSeconds = new FastHistogram({
       name: 'switchyard_compute_duration_seconds',
       help: 'Time to run one batch on a model instance (including the thread hand-over)',
       labelNames: ['model', 'version'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.batchSize = new Histogram({
+    this.batchSize = new FastHistogram({
       name: 'switchyard_batch_size',
       help: 'Items (rows along dimension 0) per executed batch',
       labelNames: ['model', 'version'],
       buckets: BATCH_BUCKETS,
       registers,
     });
-    this.batches = new Counter({
+    this.batches = new FastCounter({
       name: 'switchyard_batches_total',
       help: 'Batches dispatched, by why they were released (full, preferred, delay, instance_free)',
       labelNames: ['model', 'version', 'reason'],
@@ -196,18 +199,18 @@ export class Metrics {
     this.on(WS_BACKPRESSURE_CHANNEL, () => pauses.inc());
 
     this.on(REQUEST_END_CHANNEL, (m: RequestEnd) => {
-      this.requests.inc({ model: m.model, version: m.version, protocol: m.protocol, status: m.status });
+      this.requests.series(m.model, m.version, m.protocol, m.status).inc();
       if (m.status === 'success') {
-        this.requestSeconds.observe({ model: m.model, version: m.version, protocol: m.protocol }, m.totalUs / 1e6);
-        this.queueSeconds.observe({ model: m.model, version: m.version }, m.queueUs / 1e6);
+        this.requestSeconds.series(m.model, m.version, m.protocol).observe(m.totalUs / 1e6);
+        this.queueSeconds.series(m.model, m.version).observe(m.queueUs / 1e6);
       }
     });
     this.on(BATCH_DISPATCH_CHANNEL, (m: BatchDispatch) => {
-      this.batches.inc({ model: m.model, version: m.version, reason: m.reason });
-      this.batchSize.observe({ model: m.model, version: m.version }, m.items);
+      this.batches.series(m.model, m.version, m.reason).inc();
+      this.batchSize.series(m.model, m.version).observe(m.items);
     });
     this.on(BATCH_COMPLETE_CHANNEL, (m: BatchComplete) => {
-      if (!m.error) this.computeSeconds.observe({ model: m.model, version: m.version }, m.computeUs / 1e6);
+      if (!m.error) this.computeSeconds.series(m.model, m.version).observe(m.computeUs / 1e6);
     });
   }
 

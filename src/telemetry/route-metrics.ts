@@ -15,7 +15,7 @@
  *   switchyard_route_canary_transitions_total{route,event}      advance | extend | promote | rollback | pause | resume | start
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import {
   ROUTE_CANARY_CHANNEL,
   ROUTE_FEEDBACK_CHANNEL,
@@ -28,6 +28,7 @@ import {
   type RouteStatsEvent,
   type ShadowEvent,
 } from '../routing/index.js';
+import { FastCounter, FastHistogram } from './fast-metrics/index.js';
 
 const DIFF_BUCKETS = [0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 100];
 const CANARY_STATES = ['progressing', 'paused', 'promoted', 'rolled_back'] as const;
@@ -37,31 +38,32 @@ export class RouteMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    const requests = new Counter({
+    // per routed request or shadow copy: FastCounter/FastHistogram series() (see fast-metrics/)
+    const requests = new FastCounter({
       name: 'switchyard_route_requests_total',
       help: 'Requests served through a route, by route, target (model:version) and status (ok or error)',
       labelNames: ['route', 'target', 'status'],
       registers,
     });
-    const shadows = new Counter({
+    const shadows = new FastCounter({
       name: 'switchyard_route_shadow_requests_total',
       help: 'Shadow copies of routed requests, by outcome: compared (sent and answered), failed (sent, the shadow failed), dropped (not sent: under load)',
       labelNames: ['route', 'target', 'outcome'],
       registers,
     });
-    const argmax = new Counter({
+    const argmax = new FastCounter({
       name: 'switchyard_route_shadow_argmax_total',
       help: 'Compared shadow copies with classifier-like outputs, by whether every row had the same argmax as the primary (agree) or not (disagree)',
       labelNames: ['route', 'target', 'result'],
       registers,
     });
-    const mismatch = new Counter({
+    const mismatch = new FastCounter({
       name: 'switchyard_route_shadow_mismatch_total',
       help: 'Compared shadow copies whose outputs differ from the primary in name, datatype or shape',
       labelNames: ['route', 'target'],
       registers,
     });
-    const diff = new Histogram({
+    const diff = new FastHistogram({
       name: 'switchyard_route_shadow_max_abs_diff',
       help: 'Largest absolute difference between an output element of a shadow and of its primary, per compared copy',
       labelNames: ['route', 'target'],
@@ -89,14 +91,13 @@ export class RouteMetrics {
     const percent = gauge('switchyard_route_canary_candidate_percent', "Candidate's share of a canary route's traffic, in percent", ['route']);
     const state = gauge('switchyard_route_canary_state', 'State of each canary route: 1 for the current one of progressing, paused, promoted, rolled_back', ['route', 'state']);
 
-    this.on(ROUTE_REQUEST_CHANNEL, (d: Decision) => requests.inc({ route: d.route, target: d.target.key, status: d.ok === false ? 'error' : 'ok' }));
+    this.on(ROUTE_REQUEST_CHANNEL, (d: Decision) => requests.series(d.route, d.target.key, d.ok === false ? 'error' : 'ok').inc());
     this.on(ROUTE_SHADOW_CHANNEL, (e: ShadowEvent) => {
-      const labels = { route: e.route, target: e.target };
-      shadows.inc({ ...labels, outcome: e.outcome });
+      shadows.series(e.route, e.target, e.outcome).inc();
       if (e.outcome !== 'compared') return;
-      if (e.mismatch) mismatch.inc(labels);
-      else if (e.maxAbsDiff !== null) diff.observe(labels, e.maxAbsDiff);
-      if (e.agree !== null && !e.mismatch) argmax.inc({ ...labels, result: e.agree ? 'agree' : 'disagree' });
+      if (e.mismatch) mismatch.series(e.route, e.target).inc();
+      else if (e.maxAbsDiff !== null) diff.series(e.route, e.target).observe(e.maxAbsDiff);
+      if (e.agree !== null && !e.mismatch) argmax.series(e.route, e.target, e.agree ? 'agree' : 'disagree').inc();
     });
     this.on(ROUTE_FEEDBACK_CHANNEL, (e: FeedbackEvent) => feedback.inc({ route: e.route, outcome: e.outcome }));
     this.on(ROUTE_CANARY_CHANNEL, (e: CanaryTransitionEvent) => transitions.inc({ route: e.route, event: e.event }));
