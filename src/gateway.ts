@@ -75,7 +75,22 @@ export class Gateway {
   readonly logSettings: LogSettings;
   /** set once stop() begins: new requests are refused with 503 */
   draining = false;
-  private readonly onBatch = (msg: unknown): void => this.batchSpan(msg as BatchCompleteEvent);
+  private drained: Promise<void> | null = null;
+  private stopped: Promise<void> | null = null;
+  private readonly onBatch = (msg: unknown): void => {
+    const m = msg as BatchCompleteEvent;
+    // a worker thread that died (crashed, exited, ran out of memory) fails its batch; piscina
+    // starts another in its place, and the log says so once per batch, not once per request
+    if (m.failure !== null && m.failure.code === 'SY_ERR_WORKER_DIED') {
+      this.log.error('model instance stopped while running a batch; its requests got 503 and a new instance is starting', {
+        model: m.model,
+        version: m.version,
+        requests: m.requests,
+        cause: m.failure.cause instanceof Error ? m.failure.cause.message : String(m.failure.cause),
+      });
+    }
+    if (m.traces !== null) this.batchSpan(m);
+  };
   private readonly onModelState = (msg: unknown): void => {
     const m = msg as { model: string; version: string; state: string };
     if (m.state !== 'READY' && m.state !== 'LOADING') this.monitoring.drift.forget(m.model, m.version);
@@ -108,7 +123,7 @@ export class Gateway {
     g.monitoring = await Monitoring.create({ config: c, registry: g.metrics.registry, log: g.log, ...opts.monitoring });
     const bindings = Object.fromEntries(Object.entries(c.models).flatMap(([m, s]) => (s.features === undefined ? [] : [[m, s.features]])));
     g.features = await FeatureService.create({ views: c.features.views, bindings, redisUrl: c.redis.url, log: g.log, lookupTimeoutMs: c.features.lookup_timeout_ms });
-    if (g.monitoring.tracing.enabled) subscribe(BATCH_COMPLETE_CHANNEL, g.onBatch);
+    subscribe(BATCH_COMPLETE_CHANNEL, g.onBatch);
     subscribe(MODEL_LOAD_CHANNEL, g.onModelState);
     await g.repository.loadAll();
     // routes are checked against the served models, so they come after the models load
@@ -380,12 +395,25 @@ export class Gateway {
     }));
   }
 
-  /** Stops accepting, lets queued requests finish (bounded by drain_timeout_s), stops workers. */
-  async stop(): Promise<void> {
-    if (this.draining) return;
+  /**
+   * Stops accepting (new requests are answered 503), lets queued requests finish (bounded by
+   * drain_timeout_s) and stops the workers. Monitoring keeps running: the 503s answered
+   * until the doors close are counted and logged as every answered request is. close() ends it.
+   */
+  async drain(): Promise<void> {
     this.draining = true;
-    await this.repository.close();
-    // after the last request finished: flushes every buffered request log record
+    this.drained ??= this.repository.close();
+    await this.drained;
+  }
+
+  /** drain(), then flushes every buffered request log record and stops monitoring, features and routes. */
+  async stop(): Promise<void> {
+    await this.drain();
+    this.stopped ??= this.closeAll();
+    await this.stopped;
+  }
+
+  private async closeAll(): Promise<void> {
     await Promise.all([this.monitoring.close(), this.features.close(), this.router.close()]);
     unsubscribe(BATCH_COMPLETE_CHANNEL, this.onBatch);
     unsubscribe(MODEL_LOAD_CHANNEL, this.onModelState);

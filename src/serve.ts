@@ -60,11 +60,14 @@ export async function startServer(config: ServerConfig, log: Logger, options: Pi
     stop() {
       stopping ??= (async () => {
         // Readiness turns false at once; the port stays open so queued responses can be written.
-        const drained = gateway.stop();
+        const drained = gateway.drain();
         grpc?.beginDrain(); // health NOT_SERVING at once; the gateway refuses new requests already
         await drained;
+        // the doors close before monitoring does, so every 503 answered while draining is logged;
+        // a request that still arrives on an open connection gets no answer (the process exits)
         http.close();
         await grpc?.close();
+        await gateway.stop();
       })();
       return stopping;
     },

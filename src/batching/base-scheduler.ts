@@ -238,7 +238,7 @@ export abstract class QueuedScheduler implements Scheduler {
       this.fail(batch, e, end);
       return;
     }
-    this.completed(batch, performance.now(), false);
+    this.completed(batch, performance.now(), null);
   }
 
   private fail(batch: Batch, e: unknown, end: number): void {
@@ -246,11 +246,11 @@ export abstract class QueuedScheduler implements Scheduler {
     const err = toGatewayError(e);
     const reqs = batch.requests;
     for (let i = 0; i < reqs.length; i++) reqs[i].reject(err);
-    this.completed(batch, end, true);
+    this.completed(batch, end, err);
   }
 
   /** The instance of `batch` is free again (at `end`): report, then look at the queue. */
-  private completed(batch: Batch, end: number, error: boolean): void {
+  private completed(batch: Batch, end: number, failure: GatewayError | null): void {
     this.running--;
     if (completeChannel.hasSubscribers) {
       const computeUs = (end - batch.dispatchedAt) * 1000;
@@ -263,7 +263,8 @@ export abstract class QueuedScheduler implements Scheduler {
         inputUs: (batch.startedAt - batch.dispatchedAt) * 1000,
         inferUs: (batch.ranAt - batch.startedAt) * 1000,
         outputUs: (end - batch.ranAt) * 1000,
-        error,
+        error: failure !== null,
+        failure,
         dispatchedAt: batch.dispatchedAt,
         traces: tracesOf(batch.requests),
       });

@@ -1,4 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { GatewayError } from '../core/errors.js';
 import type { DispatchReason } from './scheduler.js';
 
 /**
@@ -34,6 +35,8 @@ export interface BatchCompleteEvent {
   /** checking the outputs and slicing them into per-request responses */
   readonly outputUs: number;
   readonly error: boolean;
+  /** why the batch failed (every request of it got this error), or null */
+  readonly failure: GatewayError | null;
   /** performance.now() at dispatch */
   readonly dispatchedAt: number;
   /** the requests' `trace` values when at least one request is traced, else null */

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { loadServerConfig } from '../../src/config/index.js';
 import type { GatewayOptions } from '../../src/gateway.js';
 import { startServer, type RunningServer } from '../../src/serve.js';
-import { silentLogger } from '../../src/telemetry/index.js';
+import { silentLogger, type Logger } from '../../src/telemetry/index.js';
 
 export const EXAMPLE_MODELS = fileURLToPath(new URL('../../examples/models', import.meta.url));
 
@@ -24,7 +24,7 @@ export interface TestServer {
  * a temp dir (so the config path is exercised as well). `repo` defaults to a copy of the
  * example repository (tests may change their copy).
  */
-export async function startTestServer(config: Record<string, unknown> = {}, repo?: string, options: Pick<GatewayOptions, 'monitoring'> = {}): Promise<TestServer> {
+export async function startTestServer(config: Record<string, unknown> = {}, repo?: string, options: Pick<GatewayOptions, 'monitoring'> = {}, log: Logger = silentLogger): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   let root = repo;
   if (root === undefined) {
@@ -34,7 +34,7 @@ export async function startTestServer(config: Record<string, unknown> = {}, repo
   const file = join(dir, 'switchyard.yaml');
   writeFileSync(file, stringify({ http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, model_repository: root, log_level: 'error', ...config }));
   const cfg = loadServerConfig(file, {});
-  const server = await startServer(cfg, silentLogger, options);
+  const server = await startServer(cfg, log, options);
   return {
     server,
     url: `http://127.0.0.1:${server.httpPort}`,

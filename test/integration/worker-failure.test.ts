@@ -2,10 +2,12 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createLogger } from '../../src/telemetry/index.js';
 import { EXAMPLE_MODELS, postJson, startTestServer, tabularRequest, tabularRows, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 let repo: string;
+const logLines: string[] = [];
 
 // Every model worker thread exits at the start of its 3rd batch, as a crashed worker would.
 // (This file runs in its own process: the setting reaches only these workers.)
@@ -14,7 +16,7 @@ beforeAll(async () => {
   repo = mkdtempSync(join(tmpdir(), 'switchyard-crash-'));
   cpSync(join(EXAMPLE_MODELS, 'tabular', '1'), join(repo, 'tabular', '1'), { recursive: true });
   writeFileSync(join(repo, 'tabular', 'config.yaml'), 'max_batch_size: 8\ninstance_count: 1\n');
-  t = await startTestServer({}, repo);
+  t = await startTestServer({}, repo, {}, createLogger('error', (l) => logLines.push(l)));
 });
 afterAll(async () => {
   delete process.env.SWITCHYARD_FAULT_INJECTION;
@@ -33,6 +35,11 @@ it('fails the in-flight batch with 503 when its worker dies, replaces the worker
   // batches 1, 2 run; 3 dies with its worker; the replacement runs 1, 2 and dies on 3 again
   expect(statuses).toEqual([200, 200, 503, 200, 200, 503, 200]);
   expect(message).toMatch(/model instance running this request stopped; it is being replaced, retry/);
+  // the server log says so, once per failed batch (two died), with the model and the cause
+  const deaths = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => String(r.msg).startsWith('model instance stopped while running a batch'));
+  expect(deaths).toHaveLength(2);
+  expect(deaths[0]).toMatchObject({ level: 'error', model: 'tabular', version: '1', requests: 1 });
+  expect(String(deaths[0].cause)).toMatch(/exit/i);
 });
 
 it('fails every request of the batch that was running, none hangs', async () => {

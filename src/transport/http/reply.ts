@@ -127,7 +127,8 @@ export class Exchange {
     const headers: [string, string][] = [['x-switchyard-error', err.code]];
     if (err.retryAfterS !== null) headers.push(['retry-after', String(err.retryAfterS)]);
     if (requestId !== null && requestId !== '') headers.push(['x-request-id', requestId]);
-    this.send(err.httpStatus, 'application/json', JSON.stringify({ error: err.message, code: err.code }), headers, close);
+    // a draining gateway closes each connection with its 503, so clients reconnect elsewhere
+    this.send(err.httpStatus, 'application/json', JSON.stringify({ error: err.message, code: err.code }), headers, close || err.code === 'SY_ERR_DRAINING');
     return err;
   }
 }

@@ -49,6 +49,7 @@ export class HttpServer {
   private readonly app: TemplatedApp;
   private readonly bodyLimit: number;
   private readonly bodyBudget: BodyBudget;
+  private closed = false;
   private listenSocket: us_listen_socket | null = null;
   private stream: StreamDoor | null = null;
   port = 0;
@@ -90,6 +91,7 @@ export class HttpServer {
    * closes WebSocket streams with 1001; called after the gateway drained.
    */
   close(): void {
+    this.closed = true;
     this.stream?.closeAll();
     if (this.listenSocket !== null) {
       uws.us_listen_socket_close(this.listenSocket);
@@ -169,6 +171,12 @@ export class HttpServer {
 
   /** Every handler runs inside this: a throw becomes the error response, never a crash. */
   private guard(res: HttpResponse, req: HttpRequest, fn: (ex: Exchange, req: HttpRequest) => void): void {
+    // after close(), a request on a connection still open gets no answer: the gateway is
+    // stopping and could no longer count or log it (draining 503s closed their connections)
+    if (this.closed) {
+      res.close();
+      return;
+    }
     const ex = new Exchange(res);
     try {
       fn(ex, req);
