@@ -88,6 +88,33 @@ describe('BYTES tensors', () => {
     }
   });
 
+  it('refuses a PNG header (an image sent as BYTES) on every path, never answering it changed', async () => {
+    // \x89PNG\r\n\x1a\n, then the IHDR chunk's length (NULs): not UTF-8 at byte 0, NUL at 8
+    const png = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52);
+    const refusal = /^input "INPUT0": element 0 (is not valid UTF-8 from byte offset 0|holds a NUL byte at offset 8);/;
+    // gRPC typed contents
+    const typed = await rejection(c.unary('modelInfer', identity([png])));
+    expect(typed.code).toBe(status.INVALID_ARGUMENT);
+    expect(typed.details).toMatch(refusal);
+    // gRPC raw_input_contents (4-byte length prefix, then the bytes)
+    const raw = Buffer.concat([Buffer.from(Uint32Array.of(png.length).buffer), png]);
+    const rawErr = await rejection(c.unary('modelInfer', { modelName: 'simple_identity', inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape: [1n, 1n] }], rawInputContents: [raw] }));
+    expect(rawErr.code).toBe(status.INVALID_ARGUMENT);
+    expect(rawErr.details).toMatch(refusal);
+    // REST binary tensor extension
+    const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape: [1, 1], parameters: { binary_data_size: raw.length } }] }));
+    const res = await fetch(`${t.url}/v2/models/simple_identity/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+      body: Buffer.concat([header, raw]),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(refusal);
+    // the same bytes after a valid element: the element index is the PNG's
+    const second = await rejection(c.unary('modelInfer', identity([Buffer.from('ok'), png])));
+    expect(second.details).toMatch(/^input "INPUT0": element 1 /);
+  });
+
   it('refuses an output ONNX Runtime decoded with U+FFFD that no input held', async () => {
     const req = (s: string) => ({ modelName: 'bad_text', inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape: [1n, 1n], contents: { bytesContents: [Buffer.from(s)] } }] });
     const e = await rejection(c.unary('modelInfer', req('x')));
