@@ -101,11 +101,6 @@ export class LoadedVersion {
   async retire(timeoutMs: number): Promise<void> {
     await this.scheduler.drain(timeoutMs);
     await this.pool.close();
-    // With node --expose-gc (the reload memory test runs so), reclaim the retired workers'
-    // memory now: V8 does not see the native memory they held, so nothing else prompts a
-    // collection while models are only being reloaded.
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (typeof gc === 'function') gc();
   }
 }
 

@@ -66,6 +66,12 @@ export class ModelPool {
       idleTimeout: Infinity,
       // The batcher never hands out more batches than there are instances.
       maxQueue: opts.instances * 4,
+      // Off: piscina's run/wait-time histograms are two native HdrHistograms (0.69 MiB of
+      // malloc per pool) that V8 does not count, so each retired pool's pair lived on until a
+      // major collection, which V8 seldom makes when only reloads allocate: RSS grew by that
+      // much per reload (issue 14 item 10, test/memory/reload-memory.test.ts). Nothing reads
+      // them; batch timings come from the batcher's diagnostics channel.
+      recordTiming: false,
     });
     piscina.on('error', () => {
       // A worker's uncaught error is reported through the failing task; piscina replaces it.
