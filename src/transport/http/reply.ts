@@ -119,7 +119,7 @@ export class Exchange {
    * The error body every endpoint uses: {"error": "...", "code": "SY_ERR_..."} with the
    * registry's status, the code also in the `x-switchyard-error` header.
    */
-  error(e: unknown, requestId: string | null = null, close = false): GatewayError {
+  error(e: unknown, requestId: string | null = null, close = false, extraHeaders: readonly [string, string][] = []): GatewayError {
     const err = toGatewayError(e);
     const counted = this.onError;
     this.onError = null;
@@ -127,6 +127,7 @@ export class Exchange {
     const headers: [string, string][] = [['x-switchyard-error', err.code]];
     if (err.retryAfterS !== null) headers.push(['retry-after', String(err.retryAfterS)]);
     if (requestId !== null && requestId !== '') headers.push(['x-request-id', requestId]);
+    headers.push(...extraHeaders);
     // a draining gateway closes each connection with its 503, so clients reconnect elsewhere
     this.send(err.httpStatus, 'application/json', JSON.stringify({ error: err.message, code: err.code }), headers, close || err.code === 'SY_ERR_DRAINING');
     return err;

@@ -17,6 +17,8 @@ import { decodeSegment } from './json-endpoint.js';
 import { registerRouteAdmin } from './route-admin.js';
 import { registerSettingsRoutes } from './settings-routes.js';
 import { registerSharedMemoryRoutes } from './shm-routes.js';
+import { OPENAPI_JSON } from './openapi.js';
+import { RouteTable, recordRoutes } from './route-table.js';
 
 /** uWS ListenOptions: bind without SO_REUSEPORT (the package exports the value, its typings only a const enum) */
 const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
@@ -52,6 +54,8 @@ export class HttpServer {
   private closed = false;
   private listenSocket: us_listen_socket | null = null;
   private stream: StreamDoor | null = null;
+  /** every REST route registered, in order (the 405 answer and the OpenAPI test read it) */
+  readonly routeTable = new RouteTable();
   port = 0;
 
   constructor(gateway: Gateway) {
@@ -100,7 +104,7 @@ export class HttpServer {
   }
 
   private routes(): void {
-    const app = this.app;
+    const app = recordRoutes(this.app, this.routeTable);
     const g = this.gateway;
     const get = (pattern: string, fn: (ex: Exchange, req: HttpRequest) => void): void => {
       app.get(pattern, (res, req) => this.guard(res, req, fn));
@@ -112,6 +116,7 @@ export class HttpServer {
     get('/v2/health/live', (ex) => ex.json(200, { live: true }));
     get('/v2/health/ready', (ex) => ex.json(g.ready ? 200 : 503, { ready: g.ready }));
     get('/v2', (ex) => ex.json(200, g.serverMetadata(EXTENSIONS)));
+    get('/v2/openapi.json', (ex) => ex.send(200, 'application/json', OPENAPI_JSON));
     get('/v2/models/:model', (ex, req) => ex.json(200, g.modelMetadata(modelParam(req, 0), null)));
     get('/v2/models/:model/versions/:version', (ex, req) => ex.json(200, g.modelMetadata(modelParam(req, 0), versionParam(req, 1))));
     get('/v2/models/:model/ready', (ex, req) => this.modelReady(ex, modelParam(req, 0), null));
@@ -164,8 +169,15 @@ export class HttpServer {
 
     app.any('/*', (res, req) => {
       const ex = new Exchange(res);
-      const method = req.getCaseSensitiveMethod ? req.getCaseSensitiveMethod() : req.getMethod();
-      ex.error(new GatewayError('SY_ERR_NOT_FOUND', `no endpoint ${method.toUpperCase()} ${req.getUrl().slice(0, 200)}; see GET /v2 and the README's API section`));
+      const method = (req.getCaseSensitiveMethod ? req.getCaseSensitiveMethod() : req.getMethod()).toUpperCase();
+      const url = req.getUrl();
+      const allowed = this.routeTable.methodsFor(url);
+      if (allowed.length > 0) {
+        const allow = allowed.join(', ');
+        ex.error(new GatewayError('SY_ERR_METHOD_NOT_ALLOWED', `${method.slice(0, 20)} is not a method of ${url.slice(0, 200)}; it answers ${allow}`), null, false, [['allow', allow]]);
+        return;
+      }
+      ex.error(new GatewayError('SY_ERR_NOT_FOUND', `no endpoint ${method} ${url.slice(0, 200)}; see GET /v2, GET /v2/openapi.json and the README's API section`));
     });
   }
 
