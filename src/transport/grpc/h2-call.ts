@@ -131,8 +131,9 @@ function onDeadline(call: H2Call): void {
   call.deadlineExpired();
 }
 
-const WAIT_FOR_TRAILERS = Object.freeze({ waitForTrailers: true });
-const END_STREAM = Object.freeze({ endStream: true });
+// no `date` header: gRPC clients do not read it, and a value that changes every second costs HPACK work
+const WAIT_FOR_TRAILERS = Object.freeze({ waitForTrailers: true, sendDate: false });
+const END_STREAM = Object.freeze({ endStream: true, sendDate: false });
 const OK_TRAILERS_ONLY = Object.freeze(trailersOnly({ code: Status.OK, details: 'OK', metadata: null }));
 
 function status(code: number, details: string): CallStatus {
@@ -273,7 +274,8 @@ export class H2Call implements UnaryCall<unknown, unknown>, ServerStreamCall<unk
     s.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     this.headersSent = true;
     this.trailers = OK_TRAILERS;
-    s.once('wantTrailers', onWantTrailers);
+    // on(), not once(): the stream asks once, and once() wraps the listener in a new closure
+    s.on('wantTrailers', onWantTrailers);
     s.end(frame(bytes));
   }
 
@@ -518,7 +520,7 @@ export class H2Call implements UnaryCall<unknown, unknown>, ServerStreamCall<unk
 
   private endWith(trailers: Readonly<Record<string, string>>): void {
     this.trailers = trailers;
-    this.stream.once('wantTrailers', onWantTrailers);
+    this.stream.on('wantTrailers', onWantTrailers);
     this.stream.end();
   }
 

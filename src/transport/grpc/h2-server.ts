@@ -35,7 +35,7 @@ interface ConnSession extends Http2Session {
   [CONN]: Connection;
 }
 
-const END_STREAM = Object.freeze({ endStream: true });
+const END_STREAM = Object.freeze({ endStream: true, sendDate: false });
 const UNSUPPORTED_MEDIA_TYPE = Object.freeze({ [constants.HTTP2_HEADER_STATUS]: constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE });
 
 function ignore(): void {}
