@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { InferRequest } from '../../core/index.js';
-import type { CallContext } from './h2-call.js';
+import type { CallContext } from './call.js';
 
 /**
  * Carries the call's deadline (grpc-timeout) into the request, on the performance.now()

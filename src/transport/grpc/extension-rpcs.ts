@@ -18,7 +18,7 @@ import { checkRegionName, cudaRegionNotFound, cudaSharedMemoryUnsupported } from
 import { checkModelName } from '../../repository/index.js';
 import type { LogSettingsJson, TraceSettingsJson } from '../../telemetry/index.js';
 import { checkAdminAccess } from '../admin-auth.js';
-import type { CallContext } from './h2-call.js';
+import type { CallContext } from './call.js';
 import { peerAddress } from './rpcs.js';
 import type { InputOf, MethodsOf, OutputInitOf } from './service-definition.js';
 import { unary } from './unary.js';

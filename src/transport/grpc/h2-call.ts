@@ -5,13 +5,9 @@
  * headers, messages, then status trailers, or a trailers-only response for a call that ends
  * before it answered anything.
  *
- * Handlers see the call through the narrow interfaces below (UnaryCall, ServerStreamCall,
- * BidiCall): the request, a metadata lookup, the deadline, the peer, and the ways to answer.
- * A call is cancelled when its stream closes before it answered (the client reset it or went
- * away), when its deadline passes (the client gets DEADLINE_EXCEEDED), or when the transport
- * refuses what the client sent; the handler hears it through the one `Cancellable` it
- * registered (an InferRequest, a stream session). There is no EventEmitter and no metadata
- * object per call: stream events reach the call through listeners shared by every stream.
+ * Handlers see it through the narrow interfaces of call.ts (UnaryCall, ServerStreamCall,
+ * BidiCall). There is no EventEmitter and no metadata object per call: stream events reach
+ * the call through listeners shared by every stream.
  *
  * Ownership: a decoded request may hold views of the DATA chunk it arrived in; from the
  * handler on, the handler owns it. Bytes given to reply()/write() are copied behind the
@@ -19,92 +15,8 @@
  */
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { gunzip, inflate } from 'node:zlib';
+import type { BidiCall, Cancellable, CallConnection, CallHost, Method, ServerStreamCall, StreamListener, UnaryCall } from './call.js';
 import { frame, OK_TRAILERS, parseTimeout, PREFIX_BYTES, RESPONSE_HEADERS, Status, statusTrailers, trailersOnly, type CallStatus } from './grpc-wire.js';
-
-/** Whatever a cancelled call must stop: it is told once. */
-export interface Cancellable {
-  cancel(): void;
-}
-
-/** What every call tells its handler besides the messages. */
-export interface CallContext {
-  /** The client's deadline, ms since the epoch (Infinity: none). */
-  getDeadline(): number;
-  /** The first value of a metadata key (lower case); '' when absent, and for binary (-bin) keys. */
-  header(key: string): string;
-  /** A binary (-bin) metadata value, base64-decoded; null when absent. */
-  binaryHeader(key: string): Buffer | null;
-  /** "address:port" of the client ('unknown' when the socket does not say). */
-  getPeer(): string;
-  /** The call was cancelled (see the module comment). */
-  readonly cancelled: boolean;
-}
-
-export interface UnaryCall<Req, Res> extends CallContext {
-  readonly request: Req;
-  /** `target.cancel()` runs if the call is cancelled before it is answered. */
-  cancels(target: Cancellable): void;
-  /** Answers with `response` and status OK. */
-  reply(response: Res): void;
-  /** Ends the call with an error status. */
-  fail(status: CallStatus): void;
-}
-
-export interface ServerStreamCall<Req, Res> extends CallContext {
-  readonly request: Req;
-  cancels(target: Cancellable): void;
-  /** Sends a message; false when the client does not read fast enough (wait for the listener's drain). */
-  write(response: Res): boolean;
-  /** Ends the call with status OK. */
-  end(): void;
-  fail(status: CallStatus): void;
-}
-
-/** What a bidirectional stream's handler hears; `cancel()` is its cancellation. */
-export interface StreamListener<Req> extends Cancellable {
-  onMessage(request: Req): void;
-  /** The client will send no more messages. */
-  onHalfClose(): void;
-  /** What write() held back has been sent. */
-  onDrain(): void;
-}
-
-export interface BidiCall<Req, Res> extends CallContext {
-  listen(listener: StreamListener<Req>): void;
-  write(response: Res): boolean;
-  end(): void;
-  fail(status: CallStatus): void;
-  /** Stops delivering messages (HTTP/2 flow control then holds the client back) until resume(). */
-  pause(): void;
-  resume(): void;
-}
-
-export type CallMode = 'unary' | 'server_streaming' | 'bidi_streaming';
-
-/** A method the server serves at `path`; `handle` gets the call (unary, server streaming: with its request). */
-export interface Method {
-  readonly path: string;
-  readonly mode: CallMode;
-  /** Request bytes → message. May throw; the call then ends with the thrown error's status. */
-  readonly decode: (bytes: Buffer) => unknown;
-  /** Response message → bytes. */
-  readonly encode: (message: unknown) => Uint8Array;
-  readonly handle: (call: H2Call) => void;
-}
-
-/** What the server lends its calls. */
-export interface CallHost {
-  readonly maxReceiveMessageBytes: number;
-  readonly maxSendMessageBytes: number;
-  /** The status for an error a decoder or handler threw (logged when it is no GatewayError). */
-  statusOf(e: unknown, path: string): CallStatus;
-}
-
-/** The connection a call arrived on. */
-export interface CallConnection {
-  readonly peer: string;
-  streamClosed(): void;
-}
 
 const CALL = Symbol('switchyard.grpc.call');
 interface CallStream extends ServerHttp2Stream {
@@ -395,7 +307,12 @@ export class H2Call implements UnaryCall<unknown, unknown>, ServerStreamCall<unk
   }
 
   drained(): void {
-    if (!this.done) this.listener?.onDrain();
+    if (this.done || this.listener === null) return;
+    try {
+      this.listener.onDrain();
+    } catch (e) {
+      this.abort(this.host.statusOf(e, this.method.path));
+    }
   }
 
   sendTrailers(): void {
@@ -483,14 +400,22 @@ export class H2Call implements UnaryCall<unknown, unknown>, ServerStreamCall<unk
   }
 
   private endOfInput(): void {
-    if (this.method.mode === 'bidi_streaming') this.listener?.onHalfClose();
-    else if (this.received === 0) this.abort(status(Status.UNIMPLEMENTED, `Received no request message for method ${this.method.path}`));
+    if (this.method.mode !== 'bidi_streaming') {
+      if (this.received === 0) this.abort(status(Status.UNIMPLEMENTED, `Received no request message for method ${this.method.path}`));
+      return;
+    }
+    try {
+      this.listener?.onHalfClose();
+    } catch (e) {
+      this.abort(this.host.statusOf(e, this.method.path));
+    }
   }
 
   /** Runs the handler; one that throws ends the call (nothing a client sends takes the process down). */
   private run(): void {
     try {
-      this.method.handle(this);
+      // this call is the kind of call the method's handler takes (see Method.handle)
+      (this.method.handle as (call: H2Call) => void)(this);
     } catch (e) {
       this.abort(this.host.statusOf(e, this.method.path));
     }
@@ -507,7 +432,12 @@ export class H2Call implements UnaryCall<unknown, unknown>, ServerStreamCall<unk
     this.cancelled = true;
     const t = this.cancelTarget;
     this.cancelTarget = null;
-    if (t !== null) t.cancel();
+    if (t === null) return;
+    try {
+      t.cancel();
+    } catch (e) {
+      this.host.statusOf(e, this.method.path); // logs it; the call is over already
+    }
   }
 
   private finish(): void {

@@ -11,7 +11,7 @@ import { GatewayError } from '../../core/index.js';
 import { MODEL_LOAD_CHANNEL } from '../../repository/index.js';
 import { HealthCheckResponse_ServingStatus as ServingStatus, type HealthCheckRequest, type HealthCheckResponse } from '../../gen/grpc/health/v1/health_pb.js';
 import { GRPCInferenceService } from '../../gen/grpc_service_pb.js';
-import type { Cancellable, ServerStreamCall, UnaryCall } from './h2-call.js';
+import type { Cancellable, ServerStreamCall, UnaryCall } from './call.js';
 import type { AnyHandler } from './service-definition.js';
 
 type Reply = Pick<HealthCheckResponse, 'status'>;

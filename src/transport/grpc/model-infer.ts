@@ -10,7 +10,7 @@ import type { ModelInferRequest } from '../../gen/grpc_service_pb.js';
 import { applyCallContext } from './deadline.js';
 import { decodeModelInferRequest } from './decode-request.js';
 import { modelInferResponseBytes } from './encode-response.js';
-import type { UnaryCall } from './h2-call.js';
+import type { UnaryCall } from './call.js';
 import { statusOf } from './status.js';
 
 /** Answers are wire bytes (encode-response.ts), which the method's encoder passes through. */

@@ -23,7 +23,7 @@ import type { Logger } from '../../telemetry/index.js';
 import { applyCallContext } from './deadline.js';
 import { decodeModelInferRequest } from './decode-request.js';
 import { modelInferResponseBytes } from './encode-response.js';
-import type { BidiCall, StreamListener } from './h2-call.js';
+import type { BidiCall, StreamListener } from './call.js';
 import { lenFieldSize, ProtoWriter } from './proto-writer.js';
 
 export type StreamReplyInit = MessageInitShape<typeof ModelStreamInferResponseSchema>;

@@ -16,7 +16,7 @@ import type { DescFile } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { ReflectionService } from '@grpc/reflection';
 import type { Server, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { BidiCall, Method, StreamListener } from './h2-call.js';
+import type { BidiCall, Method, StreamListener } from './call.js';
 
 type PackageDefinition = ConstructorParameters<typeof ReflectionService>[0];
 type BidiHandler = (stream: ReflectionStream) => void;

@@ -12,7 +12,7 @@ import { GRPCInferenceService, ModelStatisticsResponseSchema, type ModelMetadata
 import { checkModelName, checkVersion } from '../../repository/index.js';
 import { checkAdminAccess } from '../admin-auth.js';
 import { loadOverride } from '../load-parameters.js';
-import type { CallContext } from './h2-call.js';
+import type { CallContext } from './call.js';
 import type { InputOf, MethodsOf, OutputInitOf } from './service-definition.js';
 import { unary } from './unary.js';
 

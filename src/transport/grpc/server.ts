@@ -13,7 +13,7 @@
 import type { Gateway } from '../../gateway.js';
 import { Health, file_grpc_health_v1_health } from '../../gen/grpc/health/v1/health_pb.js';
 import { GRPCInferenceService, file_grpc_service, type ModelInferRequest } from '../../gen/grpc_service_pb.js';
-import type { BidiCall } from './h2-call.js';
+import type { BidiCall } from './call.js';
 import { H2Server } from './h2-server.js';
 import { HealthService } from './health.js';
 import { modelInferHandler } from './model-infer.js';

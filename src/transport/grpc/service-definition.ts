@@ -8,7 +8,7 @@
 import { create, fromBinary, toBinary, type DescMessage, type DescService, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { GatewayError } from '../../core/index.js';
-import type { CallMode, Method } from './h2-call.js';
+import type { CallMode, Method } from './call.js';
 
 /** The methods of a generated service, keyed by their camelCase local names. */
 export type MethodsOf<S> = S extends GenService<infer M extends GenServiceMethods> ? M : never;
@@ -62,9 +62,9 @@ function guardedDeserializer<D extends DescMessage>(schema: D, guard: (bytes: Ui
   };
 }
 
-/** A handler of any method kind; serviceMethods() hands each the call of its method's kind. */
+/** A handler of any method kind; the server hands each the call of its method's kind. */
 // `never` parameter: every handler type is assignable (parameters are contravariant)
-export type AnyHandler = (call: never) => void;
+export type AnyHandler = Method['handle'];
 
 const MODES: Readonly<Record<string, CallMode>> = { unary: 'unary', server_streaming: 'server_streaming', bidi_streaming: 'bidi_streaming' };
 
@@ -98,8 +98,7 @@ export function serviceMethods(service: DescService, handlers: Readonly<Record<s
       mode,
       decode: guard === undefined ? plainDeserializer(m.input) : guardedDeserializer(m.input, guard),
       encode: serializer(m.output) as (msg: unknown) => Uint8Array,
-      // the call the server builds for this method's kind carries what `decode` returns
-      handle: handle as unknown as Method['handle'],
+      handle,
     });
   }
   return out;

@@ -3,7 +3,7 @@
  * promise) is the reply, a throw (or rejection) ends the call with the error's status.
  */
 import type { Logger } from '../../telemetry/index.js';
-import type { CallContext, UnaryCall } from './h2-call.js';
+import type { CallContext, UnaryCall } from './call.js';
 import { statusOf } from './status.js';
 
 export type UnaryFn<Req, Res> = (request: Req, call: CallContext) => Res | Promise<Res>;

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Metrics, silentLogger } from '../../../src/telemetry/index.js';
 import { encodeGrpcMessage, frame, parseTimeout } from '../../../src/transport/grpc/grpc-wire.js';
-import type { BidiCall, Cancellable, Method, ServerStreamCall, UnaryCall } from '../../../src/transport/grpc/h2-call.js';
+import type { BidiCall, Cancellable, Method, ServerStreamCall, UnaryCall } from '../../../src/transport/grpc/call.js';
 import { H2Server } from '../../../src/transport/grpc/h2-server.js';
 
 const identity = (b: unknown): Uint8Array => b as Uint8Array;
