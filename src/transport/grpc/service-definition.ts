@@ -27,8 +27,9 @@ function asBuffer(bytes: Uint8Array): Buffer {
  * encode-response.ts writes itself), which pass as they are.
  */
 export function serializer<D extends DescMessage>(schema: D): (msg: MessageInitShape<D> | Uint8Array) => Buffer {
-  // create() returns a message of this type as it is, and completes a plain init object
-  return (msg) => (msg instanceof Uint8Array ? asBuffer(msg) : asBuffer(toBinary(schema, create(schema, msg))));
+  // create() returns a message of this type as it is, and completes a plain init object;
+  // a Buffer (every ModelInfer answer) passes without a new view
+  return (msg) => (msg instanceof Buffer ? msg : msg instanceof Uint8Array ? asBuffer(msg) : asBuffer(toBinary(schema, create(schema, msg))));
 }
 
 export function deserializer<D extends DescMessage>(schema: D): (buf: Buffer) => MessageShape<D> {
