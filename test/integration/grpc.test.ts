@@ -217,13 +217,13 @@ describe('health and reflection', () => {
     }
   });
 
-  it('lists and describes the services over server reflection, as grpcurl asks', async () => {
+  it.each(['v1', 'v1alpha'] as const)('lists and describes the services over server reflection %s, as grpcurl asks', async (version) => {
     const require = createRequire(import.meta.url);
-    const protoPath = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+    const protoPath = require.resolve(`@grpc/reflection/build/proto/grpc/reflection/${version}/reflection.proto`);
     const pkg = loadPackageDefinition(loadSync(protoPath, { keepCase: true })) as unknown as {
-      grpc: { reflection: { v1: { ServerReflection: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => { ServerReflectionInfo(): NodeJS.ReadWriteStream & { end(): void; write(m: unknown): boolean; cancel(): void } } } } };
+      grpc: { reflection: Record<typeof version, { ServerReflection: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => { ServerReflectionInfo(): NodeJS.ReadWriteStream & { end(): void; write(m: unknown): boolean; cancel(): void } } }> };
     };
-    const client = new pkg.grpc.reflection.v1.ServerReflection(t.grpcAddress, credentials.createInsecure());
+    const client = new pkg.grpc.reflection[version].ServerReflection(t.grpcAddress, credentials.createInsecure());
     const ask = (req: Record<string, unknown>): Promise<Record<string, unknown>> =>
       new Promise((resolve, reject) => {
         const call = client.ServerReflectionInfo();

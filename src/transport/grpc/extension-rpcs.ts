@@ -7,7 +7,6 @@
  * a TraceSetting or LogSettings call with no settings only reads them.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { Gateway } from '../../gateway.js';
 import {
   GRPCInferenceService,
@@ -19,6 +18,7 @@ import { checkRegionName, cudaRegionNotFound, cudaSharedMemoryUnsupported } from
 import { checkModelName } from '../../repository/index.js';
 import type { LogSettingsJson, TraceSettingsJson } from '../../telemetry/index.js';
 import { checkAdminAccess } from '../admin-auth.js';
+import type { CallContext } from './call.js';
 import { peerAddress } from './rpcs.js';
 import type { InputOf, MethodsOf, OutputInitOf } from './service-definition.js';
 import { unary } from './unary.js';
@@ -65,9 +65,8 @@ function logValue(v: LogSettingsRequest_SettingValue): unknown {
 export function extensionRpcs(g: Gateway): ExtensionRpcs {
   const log = g.log;
   const shm = g.sharedMemory;
-  const admin = (call: ServerUnaryCall<unknown, unknown>): void => {
-    const auth = call.metadata.get('authorization');
-    checkAdminAccess(g.config.admin_token, auth.length === 0 ? '' : String(auth[0]), peerAddress(call.getPeer()));
+  const admin = (call: CallContext): void => {
+    checkAdminAccess(g.config.admin_token, call.header('authorization'), peerAddress(call.getPeer()));
   };
   return {
     systemSharedMemoryStatus: unary(log, 'SystemSharedMemoryStatus', (r) => {

@@ -7,23 +7,33 @@
  * and when update() is called, which the server does as soon as it starts draining.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
 import { GatewayError } from '../../core/index.js';
 import { MODEL_LOAD_CHANNEL } from '../../repository/index.js';
 import { HealthCheckResponse_ServingStatus as ServingStatus, type HealthCheckRequest, type HealthCheckResponse } from '../../gen/grpc/health/v1/health_pb.js';
 import { GRPCInferenceService } from '../../gen/grpc_service_pb.js';
+import type { Cancellable, ServerStreamCall, UnaryCall } from './call.js';
+import type { AnyHandler } from './service-definition.js';
 
 type Reply = Pick<HealthCheckResponse, 'status'>;
 
-class Watcher {
-  readonly call: ServerWritableStream<HealthCheckRequest, Reply>;
+type WatchCall = ServerStreamCall<HealthCheckRequest, Reply>;
+
+/** One Watch call; it leaves `watchers` when the call is cancelled. */
+class Watcher implements Cancellable {
+  readonly call: WatchCall;
   readonly known: boolean;
   last: ServingStatus;
+  private readonly watchers: Set<Watcher>;
 
-  constructor(call: ServerWritableStream<HealthCheckRequest, Reply>, known: boolean) {
+  constructor(call: WatchCall, known: boolean, watchers: Set<Watcher>) {
     this.call = call;
     this.known = known;
     this.last = ServingStatus.UNKNOWN;
+    this.watchers = watchers;
+  }
+
+  cancel(): void {
+    this.watchers.delete(this);
   }
 }
 
@@ -45,18 +55,18 @@ export class HealthService {
     subscribe(MODEL_LOAD_CHANNEL, this.onModelChange);
   }
 
-  /** The grpc-js implementation of grpc.health.v1.Health. */
-  implementation(): UntypedServiceImplementation {
+  /** The handlers of grpc.health.v1.Health (see serviceMethods). */
+  implementation(): Record<'check' | 'watch', AnyHandler> {
     return {
-      check: (call: ServerUnaryCall<HealthCheckRequest, Reply>, callback: sendUnaryData<Reply>) => {
+      check: (call: UnaryCall<HealthCheckRequest, Reply>) => {
         if (!isKnown(call.request.service)) {
           const err = unknownService(call.request.service);
-          callback({ code: err.grpcStatus, details: err.message });
+          call.fail({ code: err.grpcStatus, details: err.message, metadata: null });
           return;
         }
-        callback(null, { status: this.current() });
+        call.reply({ status: this.current() });
       },
-      watch: (call: ServerWritableStream<HealthCheckRequest, Reply>) => this.watch(call),
+      watch: (call: WatchCall) => this.watch(call),
     };
   }
 
@@ -85,10 +95,10 @@ export class HealthService {
     return this.serving() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
   }
 
-  private watch(call: ServerWritableStream<HealthCheckRequest, Reply>): void {
-    const w = new Watcher(call, isKnown(call.request.service));
+  private watch(call: WatchCall): void {
+    const w = new Watcher(call, isKnown(call.request.service), this.watchers);
     this.watchers.add(w);
-    call.on('cancelled', () => this.watchers.delete(w));
+    call.cancels(w);
     this.update();
   }
 }

@@ -5,4 +5,4 @@ export { encodeModelInferResponse, type ModelInferResponseInit } from './encode-
 export { hasTypedContents, readContents, writeContents } from './contents.js';
 export { applyDeadline } from './deadline.js';
 export { peerAddress } from './rpcs.js';
-export { deserializer, methodPath, serializer, serviceDefinition, type MethodsOf } from './service-definition.js';
+export { deserializer, methodPath, serializer, type MethodsOf } from './service-definition.js';

@@ -4,41 +4,44 @@
  * queue. Errors end the call with the registry's status (see status.ts).
  */
 import { performance } from 'node:perf_hooks';
-import type { handleUnaryCall } from '@grpc/grpc-js';
 import type { InferRequest } from '../../core/index.js';
 import type { Gateway } from '../../gateway.js';
 import type { ModelInferRequest } from '../../gen/grpc_service_pb.js';
 import { applyCallContext } from './deadline.js';
 import { decodeModelInferRequest } from './decode-request.js';
 import { modelInferResponseBytes } from './encode-response.js';
+import type { UnaryCall } from './call.js';
 import { statusOf } from './status.js';
 
-export function modelInferHandler(g: Gateway): handleUnaryCall<ModelInferRequest, Buffer> {
+/** Answers are wire bytes (encode-response.ts), which the method's encoder passes through. */
+export type ModelInferCall = UnaryCall<ModelInferRequest, Uint8Array>;
+
+export function modelInferHandler(g: Gateway): (call: ModelInferCall) => void {
   const log = g.log;
-  return (call, callback) => {
+  return (call) => {
     let req: InferRequest;
+    const m = call.request;
     const receivedAt = performance.now();
     try {
-      req = decodeModelInferRequest(call.request, receivedAt);
+      req = decodeModelInferRequest(m, receivedAt);
     } catch (e) {
-      const m = call.request;
-      callback(statusOf(g.rejected({ protocol: 'grpc', model: m.modelName, version: m.modelVersion === '' ? null : m.modelVersion, id: m.id, receivedAt }, e), log, 'ModelInfer'));
+      call.fail(statusOf(g.rejected({ protocol: 'grpc', model: m.modelName, version: m.modelVersion === '' ? null : m.modelVersion, id: m.id, receivedAt }, e), log, 'ModelInfer'));
       return;
     }
     applyCallContext(req, call, g);
-    call.once('cancelled', () => req.cancel());
+    call.cancels(req);
     g.infer(req).then(
       (resp) => {
         let out: Buffer;
         try {
           out = modelInferResponseBytes(resp, req);
         } catch (e) {
-          callback(statusOf(e, log, 'ModelInfer'));
+          call.fail(statusOf(e, log, 'ModelInfer'));
           return;
         }
-        callback(null, out);
+        call.reply(out);
       },
-      (e: unknown) => callback(statusOf(e, log, 'ModelInfer')),
+      (e: unknown) => call.fail(statusOf(e, log, 'ModelInfer')),
     );
   };
 }

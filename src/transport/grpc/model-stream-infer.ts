@@ -16,7 +16,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { toGatewayError, type InferRequest, type InferResponse } from '../../core/index.js';
 import type { Gateway } from '../../gateway.js';
 import type { ModelInferRequest, ModelStreamInferResponseSchema } from '../../gen/grpc_service_pb.js';
@@ -24,15 +23,16 @@ import type { Logger } from '../../telemetry/index.js';
 import { applyCallContext } from './deadline.js';
 import { decodeModelInferRequest } from './decode-request.js';
 import { modelInferResponseBytes } from './encode-response.js';
+import type { BidiCall, StreamListener } from './call.js';
 import { lenFieldSize, ProtoWriter } from './proto-writer.js';
 
 export type StreamReplyInit = MessageInitShape<typeof ModelStreamInferResponseSchema>;
 /** A reply as an init object (errors) or in wire form (answers: see streamAnswer) */
 export type StreamReply = StreamReplyInit | Buffer;
-type StreamCall = ServerDuplexStream<ModelInferRequest, StreamReply>;
+type StreamCall = BidiCall<ModelInferRequest, StreamReply>;
 
-/** One ModelStreamInfer call; lives as long as the stream. */
-export class StreamInferSession {
+/** One ModelStreamInfer call; lives as long as the stream (it is the call's listener). */
+export class StreamInferSession implements StreamListener<ModelInferRequest> {
   private readonly gateway: Gateway;
   private readonly call: StreamCall;
   private readonly log: Logger;
@@ -54,21 +54,29 @@ export class StreamInferSession {
     this.call = call;
     this.log = gateway.log;
     this.maxInflight = maxInflight;
-    call.on('data', (m: ModelInferRequest) => this.receive(m));
-    call.on('end', () => {
-      this.halfClosed = true;
-      this.maybeEnd();
-    });
-    call.on('drain', () => {
-      this.blocked = false;
-      this.maybeResume();
-    });
-    call.on('cancelled', () => this.cancelAll());
-    // a broken stream also ends in 'cancelled'; without a listener 'error' would throw
-    call.on('error', () => this.cancelAll());
+    call.listen(this);
   }
 
-  private receive(m: ModelInferRequest): void {
+  onHalfClose(): void {
+    this.halfClosed = true;
+    this.maybeEnd();
+  }
+
+  onDrain(): void {
+    this.blocked = false;
+    this.maybeResume();
+  }
+
+  /** The stream was cancelled (client gone, deadline passed, broken stream): its requests leave the queue. */
+  cancel(): void {
+    if (this.done && this.inflight.size === 0) return;
+    this.done = true;
+    const reqs = [...this.inflight];
+    this.inflight.clear();
+    for (const r of reqs) r.cancel();
+  }
+
+  onMessage(m: ModelInferRequest): void {
     if (this.done) return;
     let req: InferRequest;
     const flagged = wantsFinalFlag(m);
@@ -144,14 +152,6 @@ export class StreamInferSession {
     if (this.done || !this.halfClosed || this.inflight.size > 0) return;
     this.done = true;
     this.call.end();
-  }
-
-  private cancelAll(): void {
-    if (this.done && this.inflight.size === 0) return;
-    this.done = true;
-    const reqs = [...this.inflight];
-    this.inflight.clear();
-    for (const r of reqs) r.cancel();
   }
 }
 

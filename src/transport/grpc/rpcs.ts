@@ -5,7 +5,6 @@
  * operations (see ../admin-auth.ts): the token travels as `authorization` metadata.
  */
 import { fromJson, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
-import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 import { GatewayError, type TensorSpec } from '../../core/index.js';
 import type { Gateway } from '../../gateway.js';
 import { ModelConfigSchema } from '../../gen/model_config_pb.js';
@@ -13,6 +12,7 @@ import { GRPCInferenceService, ModelStatisticsResponseSchema, type ModelMetadata
 import { checkModelName, checkVersion } from '../../repository/index.js';
 import { checkAdminAccess } from '../admin-auth.js';
 import { loadOverride } from '../load-parameters.js';
+import type { CallContext } from './call.js';
 import type { InputOf, MethodsOf, OutputInitOf } from './service-definition.js';
 import { unary } from './unary.js';
 
@@ -44,12 +44,7 @@ function optionalVersion(v: string): string | null {
   return v;
 }
 
-function first(md: Metadata, key: string): string {
-  const v = md.get(key);
-  return v.length === 0 ? '' : String(v[0]);
-}
-
-/** The peer's address without its port ("127.0.0.1:5000" → "127.0.0.1", "::1:5000" → "::1"). */
+/** The peer's address without its port (as calls report it: "127.0.0.1:5000" → "127.0.0.1", "::1:5000" → "::1"). */
 export function peerAddress(peer: string): string {
   const colon = peer.lastIndexOf(':');
   const host = colon <= 0 ? peer : peer.slice(0, colon);
@@ -71,8 +66,8 @@ export interface ServiceRpcs {
 
 export function serviceRpcs(g: Gateway): ServiceRpcs {
   const log = g.log;
-  const admin = (call: ServerUnaryCall<unknown, unknown>): void => {
-    checkAdminAccess(g.config.admin_token, first(call.metadata, 'authorization'), peerAddress(call.getPeer()));
+  const admin = (call: CallContext): void => {
+    checkAdminAccess(g.config.admin_token, call.header('authorization'), peerAddress(call.getPeer()));
   };
   return {
     serverLive: unary(log, 'ServerLive', () => ({ live: true })),
