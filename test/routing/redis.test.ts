@@ -165,7 +165,8 @@ describe('routes shared through a real redis-server', () => {
     // both replicas notice the empty store on their next poll; neither drops a route
     const admin = new Redis(redis.url);
     try {
-      await until(async () => (await admin.hlen('switchyard:routing:routes')) === 2, 5000, 'the routes written back');
+      // ioredis reconnects with a growing back-off (up to 2 s a try): generous on a busy machine
+      await until(async () => (await admin.hlen('switchyard:routing:routes')) === 2, 15_000, 'the routes written back');
       for (let i = 0; i < 20; i++) {
         await new Promise((r) => setTimeout(r, 50));
         expect(a.has('ab') && a.has('mab') && b.has('ab') && b.has('mab')).toBe(true);
@@ -184,7 +185,7 @@ describe('routes shared through a real redis-server', () => {
     } finally {
       admin.disconnect();
     }
-  });
+  }, 30_000);
 
   it('connect() fails with a clear message when Redis cannot be reached', async () => {
     const port = redis.port;
