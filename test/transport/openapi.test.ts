@@ -96,3 +96,14 @@ describe('a method a path does not have', () => {
     expect(res.status).toBe(404);
   });
 });
+
+// found by schemathesis (test/compat/test_openapi.py): `null` was taken as an empty body
+describe('settings bodies', () => {
+  it.each(['/v2/logging', '/v2/trace/setting', '/v2/models/simple/trace/setting'])('POST %s with a null body is a 400, not a no-op', async (path) => {
+    const res = await fetch(`${t.url}${path}`, { method: 'POST', body: 'null' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/body must be a JSON object/);
+    const empty = await fetch(`${t.url}${path}`, { method: 'POST' });
+    expect(empty.status).toBe(200);
+  });
+});

@@ -96,7 +96,7 @@ const shmPaths = (kind: 'system' | 'cuda'): Record<string, Json> => {
   const tag = ['shared memory'];
   const admin = kind === 'system';
   const unregister = (params: string[], id: string): Json =>
-    op({ summary: `unregister ${params.length > 0 ? 'one region' : 'every region'}`, tags: tag, params, body: json(anyObject), ok: EMPTY_OK, errors: COMMON, admin }, id);
+    op({ summary: `unregister ${params.length > 0 ? 'one region' : 'every region'} (a body is ignored)`, tags: tag, params, ok: EMPTY_OK, errors: COMMON, admin }, id);
   return {
     [`${base}/status`]: { get: op({ summary: 'registered regions', tags: tag, ok: ok({ type: 'array', items: ref('SharedMemoryRegion') }), errors: COMMON }, `${kind}ShmStatus`) },
     [`${base}/region/{region_name}/status`]: {
@@ -219,14 +219,15 @@ const paths: Record<string, Json> = {
     ),
   },
   '/v2/repository/models/{model_name}/unload': {
-    post: op({ summary: 'unload a model; in-flight requests finish', tags: ['repository'], params: model, body: json(anyObject), ok: EMPTY_OK, errors: [...COMMON, 409], admin: true }, 'repositoryUnload'),
+    post: op({ summary: 'unload a model; in-flight requests finish (a body is ignored)', tags: ['repository'], params: model, ok: EMPTY_OK, errors: [...COMMON, 409], admin: true }, 'repositoryUnload'),
   },
   '/v2/feedback': {
     post: op(
       {
         summary: 'ground truth labels and bandit rewards for earlier requests, one or an array',
         tags: ['monitoring'],
-        body: json({ oneOf: [ref('Feedback'), { type: 'array', maxItems: 10000, items: ref('Feedback') }] }),
+        // in an array each item is answered on its own (a bad one is an error in `results`), so the array takes any items
+        body: json({ oneOf: [ref('Feedback'), { type: 'array', maxItems: 10000, items: {} }] }),
         bodyRequired: true,
         ok: ok({ oneOf: [ref('FeedbackResult'), { type: 'object', required: ['results'], properties: { results: { type: 'array', items: anyObject } } }] }),
         errors: [...COMMON, 413, 503],
@@ -238,7 +239,7 @@ const paths: Record<string, Json> = {
   '/v2/models/{model_name}/trace/setting': traceOps(model, 'ModelTraceSettings'),
   '/v2/logging': {
     get: op({ summary: 'log settings', tags: ['logging'], ok: ok(ref('LogSettings')), errors: [405] }, 'getLogSettings'),
-    post: op({ summary: 'change some log settings; answers all', tags: ['logging'], body: json(anyObject), ok: ok(ref('LogSettings')), errors: COMMON, admin: true }, 'updateLogSettings'),
+    post: op({ summary: 'change some log settings; answers all', tags: ['logging'], body: json(ref('LogSettingsUpdate')), ok: ok(ref('LogSettings')), errors: COMMON, admin: true }, 'updateLogSettings'),
   },
   ...shmPaths('system'),
   ...shmPaths('cuda'),
@@ -280,6 +281,8 @@ const paths: Record<string, Json> = {
 
 
 const str: Json = { type: 'string' };
+/** model and route names, as repository/paths.ts checks them */
+const NAME: Json = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$' };
 const int: Json = { type: 'integer' };
 const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'];
 const shape: Json = { type: 'array', items: { type: 'integer', minimum: -1 } };
@@ -371,11 +374,31 @@ const schemas: Record<string, Json> = {
   Feedback: {
     type: 'object',
     required: ['id'],
-    properties: { id: str, label: { description: 'the ground truth for the prediction of request `id`' }, reward: { type: 'number', description: "a bandit reward for the route's arm that served `id`" } },
+    anyOf: [{ required: ['label'] }, { required: ['reward'] }],
+    additionalProperties: false,
+    properties: { id: { type: 'string', minLength: 1 }, label: { description: 'the ground truth for the prediction of request `id`: a number, true/false, or one per row', anyOf: [{ type: 'number' }, { type: 'boolean' }, { type: 'array', minItems: 1, items: { anyOf: [{ type: 'number' }, { type: 'boolean' }] } }] }, reward: { type: 'number', description: "a bandit reward for the route's arm that served `id`" } },
   },
   FeedbackResult: { type: 'object', required: ['id'], properties: { id: str, label: {}, reward: { type: 'string', nullable: true, enum: ['credited', 'duplicate', 'unknown', null] } } },
   TraceSettings: { type: 'object', properties: { trace_level: { type: 'array', items: str }, trace_rate: str, trace_count: str, log_frequency: str, trace_file: str, trace_mode: str } },
-  TraceSettingsUpdate: { type: 'object', description: 'keys of TraceSettings with their new values (strings, `trace_level` an array); null clears a key' },
+  TraceSettingsUpdate: {
+    type: 'object',
+    description: 'keys of TraceSettings with their new values; null clears a key',
+    additionalProperties: false,
+    properties: Object.fromEntries(['trace_level', 'trace_rate', 'trace_count', 'log_frequency', 'trace_file', 'trace_mode'].map((k) => [k, { nullable: true, anyOf: [str, int, { type: 'array', items: str }] }])),
+  },
+  LogSettingsUpdate: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'keys of LogSettings with their new values; null leaves a key as it is',
+    properties: {
+      log_file: { type: 'string', nullable: true },
+      log_info: { type: 'boolean', nullable: true },
+      log_warning: { type: 'boolean', nullable: true },
+      log_error: { type: 'boolean', nullable: true },
+      log_verbose_level: { type: 'integer', minimum: 0, nullable: true },
+      log_format: { type: 'string', enum: ['default', null], nullable: true },
+    },
+  },
   LogSettings: {
     type: 'object',
     properties: { log_file: str, log_info: { type: 'boolean' }, log_warning: { type: 'boolean' }, log_error: { type: 'boolean' }, log_verbose_level: int, log_format: str },
@@ -409,10 +432,10 @@ export const OPENAPI_DOCUMENT: Readonly<Json> = Object.freeze({
     schemas,
     responses,
     parameters: {
-      model_name: pathParam('model_name', 'a model or route name'),
-      model_version: pathParam('model_version', 'a version number, as a string'),
-      region_name: pathParam('region_name', 'a shared memory region name'),
-      route_name: pathParam('route_name', 'a route name'),
+      model_name: pathParam('model_name', 'a model or route name', NAME),
+      model_version: pathParam('model_version', 'a version: a positive integer', { type: 'string', pattern: '^[1-9][0-9]{0,17}$' }),
+      region_name: pathParam('region_name', 'a shared memory region name: 1 to 256 characters, no NUL', { type: 'string', pattern: '^[^\\u0000]{1,256}$' }),
+      route_name: pathParam('route_name', 'a route name', NAME),
       action: pathParam('action', 'what to do to the route', { type: 'string', enum: ['pause', 'resume', 'promote', 'rollback'] }),
       audit_limit: { name: 'limit', in: 'query', required: false, description: 'newest entries to answer (default 100)', schema: { type: 'integer', minimum: 1, maximum: 10000 } },
       InferenceHeaderContentLength: {

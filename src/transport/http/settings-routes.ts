@@ -24,6 +24,11 @@ function knownModel(gateway: Gateway, name: string): string {
   return name;
 }
 
+/** An empty body changes nothing; a `null` body is not empty but not an object either (a 400). */
+function orEmpty(body: unknown): unknown {
+  return body === undefined ? {} : body;
+}
+
 export function registerSettingsRoutes(app: TemplatedApp, gateway: Gateway): void {
   const read = { admin: false, body: false };
   const change = { admin: true, body: true };
@@ -33,7 +38,7 @@ export function registerSettingsRoutes(app: TemplatedApp, gateway: Gateway): voi
   app.post(
     '/v2/trace/setting',
     jsonEndpoint(gateway, 0, change, (_p, body) => {
-      trace().update(null, traceChangesFromJson(body ?? {}));
+      trace().update(null, traceChangesFromJson(orEmpty(body)));
       return trace().get(null);
     }),
   );
@@ -42,7 +47,7 @@ export function registerSettingsRoutes(app: TemplatedApp, gateway: Gateway): voi
     '/v2/models/:model/trace/setting',
     jsonEndpoint(gateway, 1, change, ([m], body) => {
       const model = knownModel(gateway, m);
-      trace().update(model, traceChangesFromJson(body ?? {}));
+      trace().update(model, traceChangesFromJson(orEmpty(body)));
       return trace().get(model);
     }),
   );
@@ -51,7 +56,7 @@ export function registerSettingsRoutes(app: TemplatedApp, gateway: Gateway): voi
   app.post(
     '/v2/logging',
     jsonEndpoint(gateway, 0, change, (_p, body) => {
-      gateway.logSettings.update(logChangesFromJson(body ?? {}));
+      gateway.logSettings.update(logChangesFromJson(orEmpty(body)));
       return gateway.logSettings.get();
     }),
   );
