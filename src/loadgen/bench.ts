@@ -4,6 +4,7 @@
  * measured phase and another scrape. With --sweep, the whole run is repeated against a local
  * gateway restarted with each value of the setting.
  */
+import { performance } from 'node:perf_hooks';
 import { SERVER_VERSION } from '../protocol/index.js';
 import type { Driver, Sink } from './drivers/index.js';
 import { BenchError } from './errors.js';
@@ -13,7 +14,7 @@ import { machineInfo } from './machine.js';
 import { fetchGrpc, fetchModelHttp, fetchServerHttp, type ModelSignature, type ServerInfo } from './metadata.js';
 import type { BenchOptions } from './options.js';
 import { Progress, type ProgressOutput } from './progress.js';
-import { summarise, stepLabel, type BenchReport, type RunResult, type StepResult, type TargetInfo } from './results.js';
+import { clientLoad, summarise, stepLabel, type BenchReport, type RunResult, type StepResult, type TargetInfo } from './results.js';
 import { scrapeServer, serverWindow } from './server-metrics.js';
 import { driverFactory, stepShape, type DriverFactory, type Endpoints } from './target.js';
 import { buildFromFile, buildFromMetadata, type RequestContent } from './tensors.js';
@@ -109,9 +110,14 @@ async function runStep(options: BenchOptions, endpoints: Endpoints, prepared: Pr
     }
     const scrape = (): ReturnType<typeof scrapeServer> => (prepared.target.switchyard ? scrapeServer(endpoints.url, options.model, options.modelVersion) : Promise.resolve(null));
     const before = await scrape();
+    const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
     const result = await phase(loop(options.durationMs), label, options.durationMs, progress);
+    const elu = performance.eventLoopUtilization(elu0).utilization;
+    const cpu = process.cpuUsage(cpu0);
+    const client = clientLoad(cpu.user + cpu.system, elu, result.seconds, result.recorder.requests);
     const after = await scrape();
-    return summarise(result, { mode, value, connections: shape.connections, slots: shape.slots }, before !== null && after !== null ? serverWindow(before, after) : null);
+    return summarise(result, { mode, value, connections: shape.connections, slots: shape.slots }, before !== null && after !== null ? serverWindow(before, after) : null, client);
   } finally {
     await driver.close();
   }

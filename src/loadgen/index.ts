@@ -13,6 +13,6 @@ export { DEFAULTS, PROTOCOLS, parseBenchOptions, parseDuration, type BenchOption
 export { HttpDriver, GrpcUnaryDriver, GrpcStreamDriver, WsDriver, type Driver, type Sink } from './drivers/index.js';
 export { driverFactory, stepShape, type Endpoints } from './target.js';
 export { parsePrometheus, serverWindow, snapshot, scrapeServer, type ServerStats } from './server-metrics.js';
-export { summarise, type BenchReport, type StepResult, type RunResult } from './results.js';
+export { clientLoad, summarise, type BenchReport, type ClientLoad, type StepResult, type RunResult } from './results.js';
 export { formatJson, formatMarkdown, formatText, renderSvg } from './report/index.js';
 export { startLocalGateway, type LocalGateway } from './local-gateway.js';

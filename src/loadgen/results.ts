@@ -50,6 +50,35 @@ export interface StepResult {
   readonly latenessMs: LatenessSummary | null;
   /** switchyard targets: what the server did in the window; null for other servers */
   readonly server: ServerStats | null;
+  /** what generating the load cost this process over the measured window */
+  readonly client: ClientLoad;
+}
+
+/**
+ * The bench's own load over a measured phase. The generator is one event loop: when it was
+ * busy nearly the whole window, requests waited for it, not for the server, and the step's
+ * req/s is the client's limit (`limited`).
+ */
+export interface ClientLoad {
+  /** CPU (user + system, all of this process's threads) per request sent, µs */
+  readonly cpuUsPerRequest: number;
+  /** CPU seconds per second of the window: 1 = one core */
+  readonly cores: number;
+  /** the event loop's utilisation over the window, 0…1 */
+  readonly eventLoop: number;
+  readonly limited: boolean;
+}
+
+/** Event loop utilisation from which a step counts as limited by the client. */
+export const CLIENT_LIMIT_UTILISATION = 0.9;
+
+export function clientLoad(cpuUs: number, eventLoop: number, seconds: number, requests: number): ClientLoad {
+  return {
+    cpuUsPerRequest: requests > 0 ? cpuUs / requests : 0,
+    cores: seconds > 0 ? cpuUs / 1e6 / seconds : 0,
+    eventLoop,
+    limited: eventLoop >= CLIENT_LIMIT_UTILISATION,
+  };
 }
 
 export interface RunResult {
@@ -102,6 +131,7 @@ export function summarise(
   phase: PhaseResult,
   step: { mode: 'concurrency' | 'rate'; value: number; connections: number; slots: number },
   server: ServerStats | null,
+  client: ClientLoad,
 ): StepResult {
   const r = phase.recorder;
   const h = r.latency;
@@ -125,5 +155,6 @@ export function summarise(
     errorSamples: Object.fromEntries(r.samples),
     latenessMs: step.mode === 'rate' && l.count > 0 ? { p50: ms(l.percentile(50)), p99: ms(l.percentile(99)), max: ms(l.max), mean: ms(l.mean) } : null,
     server,
+    client,
   };
 }

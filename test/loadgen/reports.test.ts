@@ -3,10 +3,10 @@
  * well-formed XML with a line per percentile and run, axis labels, ticks and a legend.
  */
 import { describe, expect, it } from 'vitest';
-import { Recorder, formatJson, formatMarkdown, formatText, parseBenchOptions, renderSvg, summarise, type BenchReport, type ServerStats } from '../../src/loadgen/index.js';
+import { Recorder, clientLoad, formatJson, formatMarkdown, formatText, parseBenchOptions, renderSvg, summarise, type BenchReport, type ServerStats } from '../../src/loadgen/index.js';
 import { linearTicks, logTicks } from '../../src/loadgen/report/index.js';
 
-function step(value: number, latencies: number[], errors: Record<string, number>, server: ServerStats | null) {
+function step(value: number, latencies: number[], errors: Record<string, number>, server: ServerStats | null, eventLoop = 0.3) {
   const r = new Recorder();
   for (const ms of latencies) {
     r.requests++;
@@ -16,7 +16,7 @@ function step(value: number, latencies: number[], errors: Record<string, number>
     r.requests += n;
     r.failure(kind, `sample of ${kind}`, n);
   }
-  return summarise({ recorder: r, seconds: 2 }, { mode: 'concurrency', value, connections: value, slots: value }, server);
+  return summarise({ recorder: r, seconds: 2 }, { mode: 'concurrency', value, connections: value, slots: value }, server, clientLoad(r.requests * 40, eventLoop, 2, r.requests));
 }
 
 const server: ServerStats = {
@@ -82,13 +82,26 @@ describe('the markdown and text reports', () => {
     const md = formatMarkdown(report());
     expect(md).toContain('## max_queue_delay_us=0');
     expect(md).toContain('## max_queue_delay_us=500');
-    expect(md).toMatch(/^\| step \| req\/s \| p50 ms \| p90 ms \| p99 ms \| p99\.9 ms \| max ms \| mean ms \| errors \| batch \| queue ms \| compute ms \|$/m);
+    expect(md).toMatch(/^\| step \| req\/s \| p50 ms \| p90 ms \| p99 ms \| p99\.9 ms \| max ms \| mean ms \| errors \| batch \| queue ms \| compute ms \| client µs\/req \| client loop \|$/m);
     expect(md.match(/^\| c=8 \|/gm)).toHaveLength(2);
     expect(md).toContain('2 (http 503: 2)');
     expect(md).toContain('batches by size: 1: 4, 3-4: 6');
     const text = formatText(report());
     expect(text).toMatch(/^c=32\s+1\.5\s/m);
     expect(text).toContain('c=8 http 503: sample of http 503');
+    // 40 µs of CPU per request, the event loop 30% busy: not the limit
+    expect(md).toMatch(/^\| c=1 \|.* \| 40\.0 \| 30% \|$/m);
+    expect(text).not.toContain('set the pace');
+  });
+
+  it('say when the client, not the server, was the limit', () => {
+    const r = report();
+    const limited = { ...r, runs: r.runs.map((run) => ({ ...run, steps: [...run.steps.slice(0, 2), step(32, [4, 5, 6], {}, server, 0.96)] })) };
+    const text = formatText(limited);
+    expect(text).toMatch(/^c=32 .* 96% ⚠$/m);
+    expect(text).toContain("⚠ c=32: this client's event loop was busy ≥ 90% of the window, so the client, not the server, set the pace");
+    expect(formatMarkdown(limited)).toContain("- ⚠ c=32: this client's event loop was busy ≥ 90%");
+    expect(clientLoad(2_000_000, 0.5, 2, 1000)).toEqual({ cpuUsPerRequest: 2000, cores: 1, eventLoop: 0.5, limited: false });
   });
 });
 

@@ -1,6 +1,6 @@
 /** The --markdown report: what ran where, a table per run, errors and batch sizes. */
 import type { BenchReport } from '../results.js';
-import { fmtBatchSizes, headline, runTitle, stepTable } from './rows.js';
+import { clientLimitNote, fmtBatchSizes, headline, runTitle, stepTable } from './rows.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 
@@ -26,6 +26,8 @@ export function formatMarkdown(report: BenchReport): string {
       for (const [kind, sample] of Object.entries(s.errorSamples)) notes.push(`- ${s.label} \`${kind}\`: ${cell(sample.replace(/\s+/g, ' '))}`);
       if (s.server !== null && s.server.batches > 0) notes.push(`- ${s.label} batches by size: ${fmtBatchSizes(s)}`);
     }
+    const limit = clientLimitNote(run);
+    if (limit !== null) notes.push(`- ${limit}`);
     if (notes.length > 0) out.push(...notes, '');
   }
   return out.join('\n');

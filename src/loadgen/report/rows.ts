@@ -1,7 +1,7 @@
 /**
  * The columns the text table and the markdown report share: one row per step.
  */
-import type { BenchReport, RunResult, StepResult } from '../results.js';
+import { CLIENT_LIMIT_UTILISATION, type BenchReport, type RunResult, type StepResult } from '../results.js';
 
 /** ms with 3 significant digits ("0.412", "12.3", "1520"); "-" for none. */
 export function fmtMs(v: number | null | undefined): string {
@@ -41,7 +41,7 @@ export interface Table {
 export function stepTable(report: BenchReport, run: RunResult): Table {
   const open = report.options.plan.mode === 'rate';
   const server = report.target.switchyard;
-  const headers = ['step', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'mean ms', ...(open ? ['late p99 ms'] : []), 'errors', ...(server ? ['batch', 'queue ms', 'compute ms'] : [])];
+  const headers = ['step', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'mean ms', ...(open ? ['late p99 ms'] : []), 'errors', ...(server ? ['batch', 'queue ms', 'compute ms'] : []), 'client µs/req', 'client loop'];
   const rows = run.steps.map((s) => {
     const l = s.latencyMs;
     return [
@@ -56,6 +56,8 @@ export function stepTable(report: BenchReport, run: RunResult): Table {
       ...(open ? [fmtMs(s.latenessMs?.p99)] : []),
       fmtErrors(s),
       ...(server ? [s.server?.meanBatchSize == null ? '-' : s.server.meanBatchSize.toFixed(1), fmtMs(s.server?.queueMs), fmtMs(s.server?.computeMs)] : []),
+      s.client.cpuUsPerRequest.toFixed(1),
+      `${Math.round(s.client.eventLoop * 100)}%${s.client.limited ? ' ⚠' : ''}`,
     ];
   });
   return { headers, rows };
@@ -74,4 +76,17 @@ export function headline(report: BenchReport): string {
   const where = o.sweep === null ? (o.protocol.startsWith('grpc') ? `grpc://${o.grpcAddress}` : o.url) : `a local gateway (${o.sweep.config}) per ${o.sweep.key} value`;
   const inputs = report.target.inputs.map((i) => `${i.name} ${i.datatype}[${i.shape.join(',')}]`).join(', ');
   return `model ${report.target.model.name}${o.modelVersion === null ? '' : ` v${o.modelVersion}`} over ${o.protocol}, ${loop}, ${o.durationMs / 1000} s per step (warm-up ${o.warmupMs / 1000} s), ${server} at ${where}; inputs ${inputs}`;
+}
+
+/**
+ * The warning for steps whose generator was the limit, or null: their req/s measures this
+ * process, not the server.
+ */
+export function clientLimitNote(run: RunResult): string | null {
+  const limited = run.steps.filter((s) => s.client.limited);
+  if (limited.length === 0) return null;
+  return (
+    `⚠ ${limited.map((s) => s.label).join(', ')}: this client's event loop was busy ≥ ${Math.round(CLIENT_LIMIT_UTILISATION * 100)}% of the window, ` +
+    'so the client, not the server, set the pace; split the load over several `switchyard bench` processes, or drive it with wrk, h2load or perf_analyzer'
+  );
 }

@@ -1,6 +1,6 @@
 /** The final table on stdout: one block per run (per sweep value), error samples and batch sizes below. */
 import type { BenchReport } from '../results.js';
-import { fmtBatchSizes, headline, runTitle, stepTable, type Table } from './rows.js';
+import { clientLimitNote, fmtBatchSizes, headline, runTitle, stepTable, type Table } from './rows.js';
 
 function align(t: Table): string {
   const widths = t.headers.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i].length)));
@@ -22,6 +22,8 @@ export function formatText(report: BenchReport): string {
       for (const [kind, sample] of Object.entries(s.errorSamples)) out.push(`  ${s.label} ${kind}: ${sample.replace(/\s+/g, ' ')}`);
       if (s.server !== null && s.server.batches > 0) out.push(`  ${s.label} batches by size: ${fmtBatchSizes(s)}`);
     }
+    const note = clientLimitNote(run);
+    if (note !== null) out.push(`  ${note}`);
     if (out[out.length - 1] !== '') out.push('');
   }
   return out.join('\n');
