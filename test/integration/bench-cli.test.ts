@@ -90,7 +90,7 @@ describe('a short run', () => {
     const r = await bench(['--url', t.url, '--model', 'tabular', '--concurrency', '1,4', '--duration', '400ms', '--warmup', '100ms', '--json', json, '--markdown', md, '--plot', svg]);
     expect(r.stderr).not.toContain('switchyard bench:');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^step\s+req\/s\s+p50 ms\s+p90 ms\s+p99 ms\s+p99\.9 ms\s+max ms\s+mean ms\s+errors\s+batch\s+queue ms\s+compute ms$/m);
+    expect(r.stdout).toMatch(/^step\s+req\/s\s+p50 ms\s+p90 ms\s+p99 ms\s+p99\.9 ms\s+max ms\s+mean ms\s+errors\s+batch\s+queue ms\s+compute ms\s+client µs\/req\s+client loop$/m);
     expect(r.stdout).toMatch(/^c=1\s+\d/m);
     expect(r.stdout).toMatch(/^c=4\s+\d/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
@@ -99,6 +99,8 @@ describe('a short run', () => {
       ['c=4', 0],
     ]);
     expect(report.runs[0].steps.every((s) => s.successes > 0 && s.server !== null)).toBe(true);
+    // the client's own cost: CPU per request and its event loop's load
+    expect(report.runs[0].steps.every((s) => s.client.cpuUsPerRequest > 0 && s.client.eventLoop > 0 && s.client.eventLoop <= 1)).toBe(true);
     expect(readFileSync(md, 'utf8')).toMatch(/^\| c=4 \| \d/m);
     const plot = readFileSync(svg, 'utf8');
     expect(plot.startsWith('<svg')).toBe(true);
