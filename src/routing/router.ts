@@ -368,10 +368,14 @@ export class Router {
     keep(this.clock.setTimer(tick, ms));
   }
 
-  private onStoreChange(name: string | null): void {
-    if (this.closed) return;
-    this.serial(() => (name === null ? this.reloadAll() : this.refresh(name))).catch((e: unknown) =>
-      this.log.warn('routing: could not read a route change from the store', { route: name, err: e }),
+  private onStoreChange(name: string | null): Promise<boolean> {
+    if (this.closed) return Promise.resolve(true);
+    return this.serial(() => (name === null ? this.reloadAll() : this.refresh(name))).then(
+      () => true,
+      (e: unknown) => {
+        this.log.warn('routing: could not read a route change from the store', { route: name, err: e });
+        return false;
+      },
     );
   }
 

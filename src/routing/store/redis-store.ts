@@ -68,6 +68,8 @@ export class RedisRouteStore implements RouteStore {
   private readonly channel: string;
   private listener: StoreListener | null = null;
   private poller: NodeJS.Timeout | null = null;
+  /** a full reload failed (e.g. right after a reconnect): the next poll reloads whatever the revision */
+  private reloadPending = false;
   private lastRevision: string | null = null;
   private lastWarn = 0;
   private closed = false;
@@ -120,11 +122,16 @@ export class RedisRouteStore implements RouteStore {
     const store = new RedisRouteStore(client, sub, opts);
     await sub.subscribe(store.channel);
     sub.on('message', (channel: string, name: string) => {
-      if (channel === store.channel) store.listener?.changed(name);
+      if (channel === store.channel) void store.listener?.changed(name);
     });
     // after a reconnect, messages may have been missed: reload everything
-    sub.on('ready', () => store.listener?.changed(null));
+    // (the command connection may not be back yet: then the next poll reloads)
+    sub.on('ready', () => void store.reloadAfterReconnect());
     return store;
+  }
+
+  private async reloadAfterReconnect(): Promise<void> {
+    if (this.listener !== null && !(await this.listener.changed(null))) this.reloadPending = true;
   }
 
   private key(suffix: string): string {
@@ -251,10 +258,13 @@ export class RedisRouteStore implements RouteStore {
     if (this.closed || this.listener === null || this.client.status !== 'ready') return;
     try {
       const rev = await this.client.get(this.key('rev'));
-      if (rev !== this.lastRevision) {
-        this.lastRevision = rev;
-        this.listener.changed(null);
-      }
+      // taken as seen only once the reload succeeded: a reload that failed (the command
+      // connection still reconnecting after a Redis restart) is tried again on the next poll,
+      // or an emptied store would never be noticed and its routes never written back
+      if (rev === this.lastRevision && !this.reloadPending) return;
+      this.reloadPending = false;
+      if (await this.listener.changed(null)) this.lastRevision = rev;
+      else this.reloadPending = true;
     } catch {
       // Redis is away; the next poll tries again
     }

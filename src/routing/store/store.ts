@@ -68,8 +68,12 @@ export type CreditResult =
   | { readonly outcome: 'unknown' };
 
 export interface StoreListener {
-  /** a route changed on some replica (null: anything may have changed, reload everything) */
-  changed(name: string | null): void;
+  /**
+   * A route changed on some replica (null: anything may have changed, reload everything).
+   * Resolves true once the change was read, false when reading it failed (never rejects):
+   * a poller then tries again rather than take the change as seen.
+   */
+  changed(name: string | null): Promise<boolean>;
 }
 
 export interface RouteStore {
