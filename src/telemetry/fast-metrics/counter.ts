@@ -1,6 +1,6 @@
 import { format } from 'node:util';
 import { Counter, type CounterConfiguration, type LabelValues } from 'prom-client';
-import { SeriesIndex, hashOf, labelsFromValues, labelsOf, validateLabels, type Internals, type Labels } from './series.js';
+import { SeriesTable, labelsOf, validateLabels, type Internals, type Labels } from './series.js';
 
 /** One series of a FastCounter: also prom-client's hashMap entry for it. Valid until reset() or remove() of it. */
 export class CounterSeries {
@@ -39,14 +39,21 @@ function checkIncrement(value: number | null | undefined): void {
   if (value !== null && value !== undefined && value < 0) throw new Error('It is not possible to decrease a counter');
 }
 
+/** An entry prom-client made itself (before a series took its place). */
+interface CounterEntry {
+  labels: Labels;
+  value: number;
+}
+
 /** A prom-client Counter with series() for the hot path. */
 export class FastCounter<T extends string = string> extends Counter<T> {
-  private readonly index: SeriesIndex<CounterSeries>;
+  private readonly table: SeriesTable<CounterSeries, CounterEntry>;
 
   constructor(config: CounterConfiguration<T>) {
     if (config.enableExemplars === true) throw new Error('FastCounter does not support exemplars');
     super(config);
-    this.index = new SeriesIndex(this.internals.labelNames.length);
+    // adopts an entry prom-client made (reset() of a metric without labels makes one at 0)
+    this.table = new SeriesTable(this.internals, (labels, entry) => new CounterSeries(entry?.labels ?? { ...labels }, entry?.value ?? 0));
     // prom-client's constructor made `inc` an own property; this one goes through the series
     (this as { inc: unknown }).inc = this.incLabels;
   }
@@ -56,32 +63,11 @@ export class FastCounter<T extends string = string> extends Counter<T> {
    * (at 0) from the first call. Keep it only until reset() or remove() of it.
    */
   series(a?: string, b?: string, c?: string, d?: string): CounterSeries {
-    return this.index.find(a, b, c, d) ?? this.create(a, b, c, d);
+    return this.table.series(a, b, c, d);
   }
 
-  private get internals(): Internals<CounterSeries> {
-    return this as unknown as Internals<CounterSeries>;
-  }
-
-  private create(a: unknown, b: unknown, c: unknown, d: unknown): CounterSeries {
-    const s = this.ofLabels(labelsFromValues(this.internals.labelNames, a, b, c, d));
-    this.index.place(s, a, b, c, d);
-    return s;
-  }
-
-  /** The series of a labels object, found or created by its prom-client hash. */
-  private ofLabels(labels: Labels): CounterSeries {
-    const m = this.internals;
-    const hash = hashOf(m.sortedLabelNames, labels);
-    let s = this.index.byHashGet(hash);
-    if (s === undefined) {
-      // adopt an entry prom-client made (reset() of a metric without labels makes one at 0)
-      const entry = m.hashMap[hash];
-      s = new CounterSeries(entry?.labels ?? { ...labels }, entry?.value ?? 0);
-      m.hashMap[hash] = s;
-      this.index.byHashSet(hash, s);
-    }
-    return s;
+  private get internals(): Internals<CounterSeries | CounterEntry> {
+    return this as unknown as Internals<CounterSeries | CounterEntry>;
   }
 
   /** prom-client's inc(labels?, value?). */
@@ -93,7 +79,7 @@ export class FastCounter<T extends string = string> extends Counter<T> {
       validateLabels(this.internals.labelNames, labels);
     }
     checkIncrement(value);
-    this.ofLabels(labels).inc(value ?? 1);
+    this.table.ofLabels(labels).inc(value ?? 1);
   }
 
   override labels(...args: unknown[]): Counter.Internal {
@@ -104,7 +90,7 @@ export class FastCounter<T extends string = string> extends Counter<T> {
         if (s === null || s.detached) {
           validateLabels(this.internals.labelNames, labels);
           checkIncrement(value);
-          s = this.ofLabels(labels);
+          s = this.table.ofLabels(labels);
         }
         s.inc(value ?? 1);
       },
@@ -112,17 +98,12 @@ export class FastCounter<T extends string = string> extends Counter<T> {
   }
 
   override remove(...args: unknown[]): void {
-    const m = this.internals;
-    const labels = labelsOf(m.labelNames, args);
-    validateLabels(m.labelNames, labels);
-    const hash = hashOf(m.sortedLabelNames, labels);
-    this.index.delete(hash)?.detach();
-    delete m.hashMap[hash];
+    this.table.remove(args);
   }
 
   override reset(): void {
     super.reset();
-    // also called by prom-client's constructor, before this.index exists
-    if (this.index !== undefined) for (const s of this.index.clear()) s.detach();
+    // also called by prom-client's constructor, before this.table exists
+    if (this.table !== undefined) this.table.clear();
   }
 }

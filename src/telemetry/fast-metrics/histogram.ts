@@ -1,6 +1,6 @@
 import { format } from 'node:util';
 import { Histogram, type HistogramConfiguration, type LabelValues } from 'prom-client';
-import { SeriesIndex, hashOf, labelsFromValues, labelsOf, validateLabels, type Internals, type Labels } from './series.js';
+import { SeriesTable, labelsOf, validateLabels, type Internals, type Labels } from './series.js';
 
 /** One series of a FastHistogram: also prom-client's hashMap entry for it. Valid until reset() or remove() of it. */
 export class HistogramSeries {
@@ -71,7 +71,15 @@ export class HistogramSeries {
   }
 }
 
-interface HistogramInternals extends Internals<HistogramSeries | { labels: Labels; bucketValues: Record<number, number>; sum: number; count: number }> {
+/** An entry prom-client made itself (before a series took its place). */
+interface HistogramEntry {
+  labels: Labels;
+  bucketValues: Record<number, number>;
+  sum: number;
+  count: number;
+}
+
+interface HistogramInternals extends Internals<HistogramSeries | HistogramEntry> {
   upperBounds: readonly number[];
   bucketValues: Record<number, number>;
   collect?: (this: unknown) => void | Promise<void>;
@@ -79,19 +87,24 @@ interface HistogramInternals extends Internals<HistogramSeries | { labels: Label
 
 /** A prom-client Histogram with series() for the hot path. */
 export class FastHistogram<T extends string = string> extends Histogram<T> {
-  private readonly index: SeriesIndex<HistogramSeries>;
+  private readonly table: SeriesTable<HistogramSeries, HistogramEntry>;
 
   constructor(config: HistogramConfiguration<T>) {
     if (config.enableExemplars === true) throw new Error('FastHistogram does not support exemplars');
     super(config);
-    this.index = new SeriesIndex(this.internals.labelNames.length);
+    const m = this.internals;
+    // adopts an entry prom-client made (its constructor makes one for a metric without labels)
+    this.table = new SeriesTable(m, (labels, entry) => {
+      const s = new HistogramSeries(entry?.labels ?? { ...labels }, m.upperBounds, m.bucketValues);
+      if (entry !== undefined) s.adopt(entry);
+      return s;
+    });
     // prom-client's constructor made `observe` an own property; this one goes through the series
     (this as { observe: unknown }).observe = this.observeLabels;
     // prom-client reads hashMap right after collect: copy the bucket counts in then
-    const m = this.internals;
     const own = m.collect;
     const sync = (): void => {
-      for (const s of this.index.values()) s.sync();
+      for (const s of this.table.values()) s.sync();
     };
     m.collect = function (this: unknown) {
       const v = own?.call(this);
@@ -105,33 +118,11 @@ export class FastHistogram<T extends string = string> extends Histogram<T> {
    * (with no observations) from the first call. Keep it only until reset() or remove() of it.
    */
   series(a?: string, b?: string, c?: string, d?: string): HistogramSeries {
-    return this.index.find(a, b, c, d) ?? this.create(a, b, c, d);
+    return this.table.series(a, b, c, d);
   }
 
   private get internals(): HistogramInternals {
     return this as unknown as HistogramInternals;
-  }
-
-  private create(a: unknown, b: unknown, c: unknown, d: unknown): HistogramSeries {
-    const s = this.ofLabels(labelsFromValues(this.internals.labelNames, a, b, c, d));
-    this.index.place(s, a, b, c, d);
-    return s;
-  }
-
-  /** The series of a labels object, found or created by its prom-client hash. */
-  private ofLabels(labels: Labels): HistogramSeries {
-    const m = this.internals;
-    const hash = hashOf(m.sortedLabelNames, labels);
-    let s = this.index.byHashGet(hash);
-    if (s === undefined) {
-      // adopt an entry prom-client made (its constructor makes one for a metric without labels)
-      const entry = m.hashMap[hash];
-      s = new HistogramSeries(entry?.labels ?? { ...labels }, m.upperBounds, m.bucketValues);
-      if (entry !== undefined) s.adopt(entry);
-      m.hashMap[hash] = s;
-      this.index.byHashSet(hash, s);
-    }
-    return s;
   }
 
   /** prom-client's observe(labels?, value). */
@@ -147,11 +138,11 @@ export class FastHistogram<T extends string = string> extends Histogram<T> {
       given = {};
     }
     if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${format(value)}`);
-    this.ofLabels(given).observe(value as number);
+    this.table.ofLabels(given).observe(value as number);
   }
 
   override zero(labels: LabelValues<T>): void {
-    this.ofLabels(labels).clear();
+    this.table.ofLabels(labels).clear();
   }
 
   override labels(...args: unknown[]): Histogram.Internal<T> {
@@ -160,7 +151,7 @@ export class FastHistogram<T extends string = string> extends Histogram<T> {
     let s: HistogramSeries | null = null;
     const observe = (value: number): void => {
       if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${format(value)}`);
-      if (s === null || s.detached) s = this.ofLabels(labels);
+      if (s === null || s.detached) s = this.table.ofLabels(labels);
       s.observe(value);
     };
     return {
@@ -178,17 +169,12 @@ export class FastHistogram<T extends string = string> extends Histogram<T> {
   }
 
   override remove(...args: unknown[]): void {
-    const m = this.internals;
-    const labels = labelsOf(m.labelNames, args);
-    validateLabels(m.labelNames, labels);
-    const hash = hashOf(m.sortedLabelNames, labels);
-    this.index.delete(hash)?.detach();
-    delete m.hashMap[hash];
+    this.table.remove(args);
   }
 
   override reset(): void {
     super.reset();
-    // also called by prom-client's constructor, before this.index exists
-    if (this.index !== undefined) for (const s of this.index.clear()) s.detach();
+    // also called by prom-client's constructor, before this.table exists
+    if (this.table !== undefined) this.table.clear();
   }
 }

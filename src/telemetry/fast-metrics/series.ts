@@ -114,6 +114,69 @@ export class SeriesIndex<S> {
   }
 }
 
+/** A series that can be told its metric dropped it (remove(), reset()): handles kept to it then stop writing to it. */
+export interface Detachable {
+  detach(): void;
+}
+
+/**
+ * The series of one metric, kept where prom-client reads them: found by label values
+ * (series()) or a labels object, made by `make` on first use (from the entry prom-client
+ * already made for those labels, if any) and filed in prom-client's hashMap as its entry.
+ */
+export class SeriesTable<S extends Detachable, E> {
+  private readonly index: SeriesIndex<S>;
+  private readonly m: Internals<S | E>;
+  private readonly make: (labels: Labels, entry: E | undefined) => S;
+
+  constructor(m: Internals<S | E>, make: (labels: Labels, entry: E | undefined) => S) {
+    this.m = m;
+    this.make = make;
+    this.index = new SeriesIndex(m.labelNames.length);
+  }
+
+  /** The series of these label values, in labelNames order. */
+  series(a?: string, b?: string, c?: string, d?: string): S {
+    const found = this.index.find(a, b, c, d);
+    if (found !== undefined) return found;
+    const s = this.ofLabels(labelsFromValues(this.m.labelNames, a, b, c, d));
+    this.index.place(s, a, b, c, d);
+    return s;
+  }
+
+  /** The series of a labels object, found or created by its prom-client hash. */
+  ofLabels(labels: Labels): S {
+    const m = this.m;
+    const hash = hashOf(m.sortedLabelNames, labels);
+    let s = this.index.byHashGet(hash);
+    if (s === undefined) {
+      s = this.make(labels, m.hashMap[hash] as E | undefined);
+      m.hashMap[hash] = s;
+      this.index.byHashSet(hash, s);
+    }
+    return s;
+  }
+
+  /** prom-client's remove(...labels). */
+  remove(args: readonly unknown[]): void {
+    const m = this.m;
+    const labels = labelsOf(m.labelNames, args);
+    validateLabels(m.labelNames, labels);
+    const hash = hashOf(m.sortedLabelNames, labels);
+    this.index.delete(hash)?.detach();
+    delete m.hashMap[hash];
+  }
+
+  /** After prom-client's reset(): every series is gone. */
+  clear(): void {
+    for (const s of this.index.clear()) s.detach();
+  }
+
+  values(): IterableIterator<S> {
+    return this.index.values();
+  }
+}
+
 /** Label values of series(), in labelNames order, as a labels object (for the entry) with every value given. */
 export function labelsFromValues(names: readonly string[], a: unknown, b: unknown, c: unknown, d: unknown): Labels {
   const values = [a, b, c, d];
