@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { costTable, costs, crossCheck, crossCheckTable, markdown, perfTable, type CaseInfo, type CaseRecord, type Report, type Tool, type ToolRun } from './lib/cross-check.js';
-import { describeMachine, machineLine } from './lib/machine.js';
+import { describeMachine, machineLine } from '../src/loadgen/machine.js';
 import { findPerfAnalyzer, perfRange } from './lib/perf-analyzer.js';
 import { ensureBuilt, prepareRepository, startSwitchyard, type RunningSwitchyard } from './lib/switchyard.js';
 import { perfAnalyzerRun, runCli, switchyardBenchRun, type RunSettings } from './lib/tool-runs.js';

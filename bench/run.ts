@@ -51,7 +51,7 @@ import { accountCpu, cpuProbe, type CpuProbe, type RunCpu } from './lib/accounti
 import { runRawOrt, startCeiling, startGrpcEcho, startPeer, startPeerUws } from './lib/ceiling.js';
 import { blindToGrpcStatus, checkDoor, findGenerators, jsonBody, loadDoor, metricsProtocol, type Door, type DoorTarget } from './lib/doors.js';
 import type { ServerProcess } from './lib/processes.js';
-import { describeMachine, machineLine } from './lib/machine.js';
+import { describeMachine, machineLine } from '../src/loadgen/machine.js';
 import { batchWindow, failedInWindow, scrapeServer, type BatchSnapshot, type OutcomeSnapshot } from './lib/metrics.js';
 import { OptionsError, parseOptions, type BenchOptions } from './lib/options.js';
 import {

@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { ConfigError, loadServerConfig, type ServerConfig } from './config/index.js';
-import { doctor, formatDoctor } from './doctor.js';
+import { doctor, formatDoctor } from './cli/doctor.js';
 import { loadFeatures } from './features/index.js';
-import { addRoutesCommand } from './routes-cli.js';
-import { addBenchCommand } from './bench-cli.js';
-import { startServer } from './serve.js';
+import { addRoutesCommand } from './cli/routes.js';
+import { addBenchCommand } from './cli/bench.js';
+import { startServer } from './cli/serve.js';
 import { SERVER_VERSION } from './protocol/index.js';
 import { SampleFileError, createLogger, writeReferenceFile } from './telemetry/index.js';
 

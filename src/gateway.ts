@@ -6,11 +6,11 @@ import { GatewayError, InferRequest, deadlineExceeded, newRequestId, toGatewayEr
 import { BATCH_COMPLETE_CHANNEL, type BatchCompleteEvent } from './batching/index.js';
 import { MODEL_LOAD_CHANNEL, ModelRepository, type LoadedVersion } from './repository/index.js';
 import { FeatureService } from './features/index.js';
-import { PipelineContext } from './pipeline-context.js';
+import { PipelineContext } from './gateway/pipeline-context.js';
 import { createRouteStore, feedbackUnknown, Router, type Decision, type RouteRequest } from './routing/index.js';
-import { ShadowMirror } from './shadow-mirror.js';
+import { ShadowMirror } from './gateway/shadow-mirror.js';
 import { SERVER_VERSION, applyClassification, describeValue, planClassification, SharedMemoryRegistry, readSharedMemoryInputs, usesSharedMemory, writeSharedMemoryOutputs, type ModelConfigJson } from './protocol/index.js';
-import { ModelCatalog } from './model-catalog.js';
+import { ModelCatalog } from './gateway/model-catalog.js';
 import type { ModelSignature } from './core/tensor.js';
 import { parseConfigOverride, type IndexEntry } from './repository/index.js';
 import {
@@ -48,8 +48,8 @@ export interface GatewayOptions {
 }
 
 /**
- * The composition root: builds the repository, metrics and (later) routing, features and
- * logging from the config, and owns the one inference pipeline every transport calls.
+ * The composition root: builds the repository, metrics, monitoring, routing and features
+ * from the config, and owns the one inference pipeline every transport calls.
  */
 export class Gateway {
   readonly config: ServerConfig;

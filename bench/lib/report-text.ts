@@ -2,7 +2,7 @@
  * The text forms of a bench report: the tables printed on the console and the markdown the
  * project README shows (bench/results/<date>.md).
  */
-import { machineLine } from './machine.js';
+import { machineLine } from '../../src/loadgen/machine.js';
 import type { BenchOptions } from './options.js';
 import type { BenchReport } from './report.js';
 import { sum } from './stats.js';

@@ -5,7 +5,7 @@
  */
 import type { RunCpu } from './accounting.js';
 import type { LoadResult } from './load.js';
-import type { Machine } from './machine.js';
+import type { Machine } from '../../src/loadgen/machine.js';
 import type { BatchWindow } from './metrics.js';
 import type { BenchOptions } from './options.js';
 import { median, ratio, sum } from './stats.js';

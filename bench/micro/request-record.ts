@@ -1,8 +1,8 @@
 /**
  * Microbenchmark of serialising one request log record (RequestRecord.toLine), the largest
  * per-request cost of the request log on the event loop: the generic form (build the JSON
- * object, JSON.stringify it) against the hand-written one the record uses (string
- * concatenation, JSON.stringify only for strings and the nested arrays).
+ * object, JSON.stringify it) against the record's own serialiser (writeJson into bytes,
+ * which toLine() decodes to a string).
  *
  *   npx tsx bench/micro/request-record.ts [--records 300000]
  */

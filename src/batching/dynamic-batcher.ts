@@ -1,7 +1,7 @@
 import { GatewayError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { checkBatchOutputs, concatInputs, sameNonBatchDims, sliceRows } from './batch-assembly.js';
-import { QueuedScheduler, TRIGGER_INSTANCE_FREE, TRIGGER_TIMER, type Trigger } from './base-scheduler.js';
+import { QueuedScheduler, TRIGGER_INSTANCE_FREE, TRIGGER_TIMER, type Trigger } from './queued-scheduler.js';
 import { Batch, QUEUED, type Pending } from './pending.js';
 import type { BatcherOptions, DispatchReason } from './scheduler.js';
 

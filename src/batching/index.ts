@@ -3,4 +3,3 @@ export { BATCH_COMPLETE_CHANNEL, BATCH_DISPATCH_CHANNEL, type BatchCompleteEvent
 export { DynamicBatcher } from './dynamic-batcher.js';
 export { PassThroughScheduler } from './pass-through.js';
 export { createScheduler } from './factory.js';
-export { FixedQueue } from './fixed-queue.js';

@@ -1,6 +1,6 @@
 import type { Tensor } from '../core/tensor.js';
 import { copyTensor } from './batch-assembly.js';
-import { QueuedScheduler, TRIGGER_INSTANCE_FREE, type Trigger } from './base-scheduler.js';
+import { QueuedScheduler, TRIGGER_INSTANCE_FREE, type Trigger } from './queued-scheduler.js';
 import { Batch, type Pending } from './pending.js';
 
 /**

@@ -1,4 +1,4 @@
-import { FixedQueue } from './fixed-queue.js';
+import { FixedQueue } from '../core/index.js';
 import { DISPATCHED, DROPPED, QUEUED, type Pending } from './pending.js';
 
 /** Dead entries a level may hold before it is compacted (and at least as many as live ones). */

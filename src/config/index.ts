@@ -76,4 +76,3 @@ export {
   type RouteSpecInput,
   type WeightedRouteInput,
 } from './route-schema.js';
-export { writeSchemaFiles } from './write-schema.js';

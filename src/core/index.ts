@@ -1,5 +1,6 @@
 export * from './datatypes.js';
 export * from './errors.js';
+export * from './fixed-queue.js';
 export * from './request.js';
 export * from './tensor.js';
 export * from './text-bytes.js';

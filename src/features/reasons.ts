@@ -17,7 +17,3 @@ export const REASON = Object.freeze({
   stale: 6,
 } as const satisfies Record<DefaultReason | 'ok', number>);
 export type ReasonCode = (typeof REASON)[keyof typeof REASON];
-
-export function reasonName(code: number): DefaultReason {
-  return DEFAULT_REASONS[code - 1];
-}

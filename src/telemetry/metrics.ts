@@ -9,7 +9,7 @@ import { RouteMetrics } from './route-metrics.js';
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
-/** Published by the gateway once per request: { model, version, protocol, status, totalUs, queueUs, computeUs }. */
+/** Published by the gateway once per request: { model, version, protocol, status, totalUs, queueUs }. */
 export const REQUEST_END_CHANNEL = 'switchyard:request:end';
 
 export interface RequestEnd {

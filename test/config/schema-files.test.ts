@@ -3,14 +3,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { schemaDocuments, writeSchemaFiles } from '../../src/config/index.js';
+import { schemaDocuments } from '../../src/config/index.js';
+import { writeSchemaFiles } from '../../scripts/schema-generate.js';
 
 describe('JSON Schema files', () => {
-  it('schema/*.schema.json are what the TypeBox schemas generate (regenerate with writeSchemaFiles)', () => {
+  it('schema/*.schema.json are what the TypeBox schemas generate (regenerate with `npm run schema:generate`)', () => {
     const docs = schemaDocuments();
     expect(docs.map((d) => d.file).sort()).toEqual(['schema/model-config.schema.json', 'schema/switchyard.schema.json']);
     for (const doc of docs) {
-      expect(readFileSync(doc.file, 'utf8'), `${doc.file} is stale`).toBe(doc.text);
+      expect(readFileSync(doc.file, 'utf8'), `${doc.file} is stale: run npm run schema:generate`).toBe(doc.text);
     }
   });
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { loadServerConfig } from '../../src/config/index.js';
 import type { GatewayOptions } from '../../src/gateway.js';
-import { startServer, type RunningServer } from '../../src/serve.js';
+import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import { silentLogger, type Logger } from '../../src/telemetry/index.js';
 
 export const EXAMPLE_MODELS = fileURLToPath(new URL('../../examples/models', import.meta.url));

@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { doctor } from '../../src/doctor.js';
+import { doctor } from '../../src/cli/doctor.js';
 import { EXAMPLE_MODELS, getJson, postJson, startTestServer, tabularRequest, tabularRows, type TestServer } from '../helpers/server.js';
 
 const TOKEN = 's3cret-token';

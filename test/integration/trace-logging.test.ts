@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config/index.js';
-import { startServer, type RunningServer } from '../../src/serve.js';
+import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import { Tracing, createLogger } from '../../src/telemetry/index.js';
 import { GrpcInferenceClient } from '../../src/transport/grpc/index.js';
 import { EXAMPLE_MODELS, getJson, postJson, startTestServer, type TestServer } from '../helpers/server.js';

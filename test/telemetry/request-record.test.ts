@@ -77,7 +77,7 @@ describe('request record', () => {
       features_defaulted: 2,
       payload: null,
     });
-    expect(r.toLine()).toBe(r.toLine());
+    expect(r.toLine()).toBe(JSON.stringify(r.toJSON()));
   });
 
   it('every record has the same keys in the same order (stable shape)', () => {

@@ -16,7 +16,7 @@
  *     "features_defaulted": count, "payload": null | { "inputs": [...], "outputs": [...] } }
  */
 import type { Datatype } from '../../core/index.js';
-import { constant, type JsonBytes } from './json-bytes.js';
+import { JsonBytes, constant } from './json-bytes.js';
 import type { OutputSummary, TensorPayload } from './summary.js';
 
 /** Name, datatype and shape of one tensor of a request. */
@@ -117,65 +117,24 @@ export class RequestRecord {
   }
 
   /**
-   * The record as one line of JSON (no newline), computed once; the same text as
-   * JSON.stringify(toJSON()). Written out by hand because it runs once per request on the
-   * event loop: about 2× faster than building the object and stringifying it (see
-   * bench/micro/request-record.ts).
+   * The record as one line of JSON (no newline), computed once: writeJson's bytes as a
+   * string, for the sinks that take strings (Redis streams). writeJson is the one serialiser;
+   * toJSON() is its readable specification, which the property test holds it to.
    */
   toLine(): string {
     if (this.line !== null) return this.line;
-    let s =
-      '{"time":"' +
-      isoTime(this.time) +
-      '","request_id":' +
-      JSON.stringify(this.id) +
-      ',"trace_id":' +
-      str(this.traceId) +
-      ',"protocol":' +
-      JSON.stringify(this.protocol) +
-      ',"route":' +
-      str(this.route) +
-      ',"policy":' +
-      str(this.policy) +
-      ',"target":' +
-      str(this.target) +
-      ',"canary_step":' +
-      num(this.canaryStep) +
-      ',"bandit_arm":' +
-      str(this.banditArm) +
-      ',"shadow":' +
-      (this.shadow ? 'true' : 'false') +
-      ',"model_name":' +
-      JSON.stringify(this.model) +
-      ',"model_version":' +
-      str(this.version) +
-      ',"status":' +
-      JSON.stringify(this.status) +
-      ',"error":' +
-      str(this.error) +
-      ',"latency_us":{"features":' +
-      round(this.featuresUs) +
-      ',"queue":' +
-      round(this.queueUs) +
-      ',"compute":' +
-      round(this.computeUs) +
-      ',"total":' +
-      round(this.totalUs) +
-      '},"batch_size":' +
-      num(this.batchSize) +
-      ',"inputs":';
-    s += this.inputs === null ? 'null' : shapesJson(this.inputs);
-    s += ',"outputs":' + (this.outputs === null ? 'null' : summariesJson(this.outputs));
-    s += ',"features_defaulted":' + num(this.featuresDefaulted);
-    s += ',"payload":' + (this.payload === null ? 'null' : JSON.stringify(this.payload)) + '}';
-    this.line = s;
-    return s;
+    const w = scratch();
+    this.writeJson(w);
+    const line = w.bytes().toString('utf8');
+    releaseScratch(w);
+    this.line = line;
+    return line;
   }
 
   /**
-   * Appends the record as one line of JSON (no newline) to `w`: the same bytes as
-   * toLine() in UTF-8, built without intermediate strings. What the byte-stream sinks
-   * (file, stdout) write; the line is not cached, so call it once per sink.
+   * Appends the record as one line of JSON (no newline) to `w`, built without intermediate
+   * strings: exactly JSON.stringify(toJSON()) in UTF-8. What the byte-stream sinks (file,
+   * stdout) write; the line is not cached, so call it once per sink.
    */
   writeJson(w: JsonBytes): void {
     if (this.line !== null) {
@@ -244,6 +203,7 @@ export class RequestRecord {
     w.byte(0x7d);
   }
 
+  /** The record as JSON.stringify should write it: the specification writeJson is tested against. */
   toJSON(): Record<string, unknown> {
     return {
       time: new Date(this.time).toISOString(),
@@ -274,9 +234,19 @@ function round(us: number): number {
   return Math.round(us);
 }
 
-const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
-/** A number as JSON.stringify writes it (NaN and ±Infinity as null). */
-const num = (v: number | null): string => (v === null || !Number.isFinite(v) ? 'null' : String(v));
+
+/** toLine()'s buffer, reused; one that grew past SCRATCH_MAX_BYTES (a sampled payload) is let go. */
+const SCRATCH_MAX_BYTES = 1 << 20;
+let spare: JsonBytes | null = null;
+function scratch(): JsonBytes {
+  const w = spare ?? new JsonBytes(4096);
+  spare = null;
+  w.reset();
+  return w;
+}
+function releaseScratch(w: JsonBytes): void {
+  if (w.buf.length <= SCRATCH_MAX_BYTES) spare = w;
+}
 
 /** Records written in the same millisecond share its ISO form (many do under load). */
 let lastMs = NaN;
@@ -290,29 +260,7 @@ function isoTime(ms: number): string {
   return lastIso;
 }
 
-function numbersJson(values: readonly number[]): string {
-  let s = '[';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) s += ',';
-    s += num(values[i]);
-  }
-  return s + ']';
-}
 
-/** The same text as JSON.stringify(summaries) (OutputSummary.toJSON leaves out null parts). */
-function summariesJson(summaries: readonly OutputSummary[]): string {
-  let s = '[';
-  for (let i = 0; i < summaries.length; i++) {
-    const o = summaries[i];
-    if (i > 0) s += ',';
-    s += '{"name":' + JSON.stringify(o.name) + ',"datatype":"' + o.datatype + '","shape":[' + o.shape.join(',') + ']';
-    if (o.argmax !== null) s += ',"argmax":' + numbersJson(o.argmax);
-    if (o.score !== null) s += ',"score":' + numbersJson(o.score);
-    if (o.values !== null) s += ',"values":' + numbersJson(o.values);
-    s += '}';
-  }
-  return s + ']';
-}
 
 /** The keys and punctuation between a record's values, as bytes (writeJson). */
 const K = {
@@ -395,12 +343,3 @@ function writeShapes(w: JsonBytes, inputs: readonly TensorShape[]): void {
   w.byte(0x5d);
 }
 
-function shapesJson(inputs: readonly TensorShape[]): string {
-  let s = '[';
-  for (let i = 0; i < inputs.length; i++) {
-    const t = inputs[i];
-    if (i > 0) s += ',';
-    s += '{"name":' + JSON.stringify(t.name) + ',"datatype":"' + t.datatype + '","shape":[' + t.shape.join(',') + ']}';
-  }
-  return s + ']';
-}

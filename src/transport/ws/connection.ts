@@ -27,7 +27,7 @@ import { decodeStreamRequest, encodeInferResponse, parseInferRequestJson, type E
 import { checkModelName, checkVersion } from '../../repository/index.js';
 import { WS_BACKPRESSURE_CHANNEL, WS_VIOLATION_CHANNEL, type WsViolation } from '../../telemetry/index.js';
 import { FRAME_PREFIX_BYTES, encodeBinaryFrame, encodeErrorMessage, readFrameHeaderLength } from './frames.js';
-import { FixedQueue } from '../../batching/index.js';
+import { FixedQueue } from '../../core/index.js';
 import { HeldFrame } from './held-frame.js';
 
 const violationChannel = channel(WS_VIOLATION_CHANNEL);

@@ -1,8 +1,8 @@
-import type { ServerConfig } from './config/index.js';
-import { Gateway, type GatewayOptions } from './gateway.js';
-import type { Logger } from './telemetry/index.js';
-import { GrpcServer } from './transport/grpc/index.js';
-import { HttpServer, uwsNative } from './transport/http/index.js';
+import type { ServerConfig } from '../config/index.js';
+import { Gateway, type GatewayOptions } from '../gateway.js';
+import type { Logger } from '../telemetry/index.js';
+import { GrpcServer } from '../transport/grpc/index.js';
+import { HttpServer, uwsNative } from '../transport/http/index.js';
 
 export interface RunningServer {
   gateway: Gateway;

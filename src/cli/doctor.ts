@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
-import { probeModel } from './runtime/probe-model.js';
-import { SERVER_VERSION } from './protocol/index.js';
-import { uwsNative } from './transport/http/uws.js';
+import { probeModel } from '../runtime/probe-model.js';
+import { SERVER_VERSION } from '../protocol/index.js';
+import { uwsNative } from '../transport/http/uws.js';
 
 const PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;
 

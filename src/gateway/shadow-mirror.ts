@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { InferRequest, toGatewayError, validateRequest, type InferResponse } from './core/index.js';
+import { InferRequest, toGatewayError, validateRequest, type InferResponse } from '../core/index.js';
 import { PipelineContext } from './pipeline-context.js';
-import type { LoadedVersion, ModelRepository } from './repository/index.js';
-import type { Decision, Router, Target } from './routing/index.js';
-import type { Monitoring } from './telemetry/index.js';
+import type { LoadedVersion, ModelRepository } from '../repository/index.js';
+import type { Decision, Router, Target } from '../routing/index.js';
+import type { Monitoring } from '../telemetry/index.js';
 
 export interface ShadowMirrorOptions {
   readonly repository: ModelRepository;

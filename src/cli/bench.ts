@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BenchError, BenchUsageError, DEFAULTS, PROTOCOLS, formatJson, formatMarkdown, formatText, parseBenchOptions, renderSvg, runBench, type BenchOptions, type RawBenchOptions } from './loadgen/index.js';
+import { BenchError, BenchUsageError, DEFAULTS, PROTOCOLS, formatJson, formatMarkdown, formatText, parseBenchOptions, renderSvg, runBench, type BenchOptions, type RawBenchOptions } from '../loadgen/index.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 

@@ -1,9 +1,9 @@
-import { GatewayError, type TensorSpec } from './core/index.js';
-import type { ModelSignature } from './core/tensor.js';
-import { tensorConfig, tritonModelConfig, type ModelConfigJson } from './protocol/index.js';
-import type { IndexEntry, LoadedVersion, ModelRepository } from './repository/index.js';
-import type { Router } from './routing/index.js';
-import type { InferenceStatistics, ModelStatisticsJson, StatisticDuration } from './telemetry/index.js';
+import { GatewayError, type TensorSpec } from '../core/index.js';
+import type { ModelSignature } from '../core/tensor.js';
+import { tensorConfig, tritonModelConfig, type ModelConfigJson } from '../protocol/index.js';
+import type { IndexEntry, LoadedVersion, ModelRepository } from '../repository/index.js';
+import type { Router } from '../routing/index.js';
+import type { InferenceStatistics, ModelStatisticsJson, StatisticDuration } from '../telemetry/index.js';
 
 /** The platform a route reports in metadata and config (Triton's ensembles say "ensemble"). */
 export const ROUTE_PLATFORM = 'switchyard_route';

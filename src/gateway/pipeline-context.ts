@@ -1,4 +1,4 @@
-import type { RequestContext, RequestSpan } from './telemetry/index.js';
+import type { RequestContext, RequestSpan } from '../telemetry/index.js';
 
 /**
  * What the pipeline decided for one request, beyond the request and its response: handed
