@@ -1,12 +1,12 @@
 import { Command } from 'commander';
 import { ConfigError, loadServerConfig, type ServerConfig } from './config/index.js';
-import { doctor, formatDoctor } from './cli/doctor.js';
-import { loadFeatures } from './features/index.js';
 import { addRoutesCommand } from './cli/routes.js';
 import { addBenchCommand } from './cli/bench.js';
-import { startServer } from './cli/serve.js';
 import { SERVER_VERSION } from './protocol/index.js';
-import { SampleFileError, createLogger, writeReferenceFile } from './telemetry/index.js';
+import { createLogger } from './core/index.js';
+
+// Each command imports what it runs when it runs: `switchyard features load` or `--help` does
+// not load ONNX Runtime, uWebSockets.js, prom-client or OpenTelemetry.
 
 /** The server config, or exit 2 with the config error. */
 function configOrExit(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -34,6 +34,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   if (opts.loadModel !== undefined) env.SWITCHYARD_STARTUP_MODELS = opts.loadModel.join(',');
   const config = configOrExit(opts.config, env);
   const log = createLogger(config.log_level);
+  const { startServer } = await import('./cli/serve.js');
   const server = await startServer(config, log);
   let signals = 0;
   const shutdown = (signal: string): void => {
@@ -73,6 +74,7 @@ export function main(argv: string[]): void {
     .description('print Node, uWebSockets.js, ONNX Runtime and the execution providers this machine can use')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { doctor, formatDoctor } = await import('./cli/doctor.js');
       const r = await doctor();
       process.stdout.write(opts.json === true ? JSON.stringify(r, null, 2) + '\n' : formatDoctor(r));
     });
@@ -93,6 +95,7 @@ export function main(argv: string[]): void {
         process.stderr.write('switchyard: no Redis to load into: pass --redis redis://host:6379, or set redis.url (SWITCHYARD_REDIS_URL)\n');
         process.exit(2);
       }
+      const { loadFeatures } = await import('./features/index.js');
       const r = await loadFeatures({ view: opts.view, views: config.features.views, file: opts.file, redisUrl });
       process.stdout.write(`view ${opts.view}: ${r.written} rows written, ${r.rejected.length} rejected\n`);
       for (const rej of r.rejected.slice(0, 50)) process.stdout.write(`  line ${rej.line}: ${rej.reason}\n`);
@@ -110,6 +113,7 @@ export function main(argv: string[]): void {
     .option('-c, --config <file>', 'YAML config file naming the model repository')
     .action(async (opts: { model: string; version: string; file: string; config?: string }) => {
       const config = configOrExit(opts.config);
+      const { SampleFileError, writeReferenceFile } = await import('./telemetry/index.js');
       try {
         const r = await writeReferenceFile({ root: config.model_repository, model: opts.model, version: opts.version, file: opts.file });
         process.stdout.write(`wrote ${r.path}: ${r.columns.length} columns, ${r.sampleSize} values in the largest\n`);

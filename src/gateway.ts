@@ -2,7 +2,7 @@ import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config/index.js';
-import { GatewayError, InferRequest, deadlineExceeded, newRequestId, toGatewayError, validateRequest, type InferResponse, type Protocol } from './core/index.js';
+import { GatewayError, InferRequest, deadlineExceeded, newRequestId, toGatewayError, validateRequest, silentLogger, REQUEST_END_CHANNEL, type InferResponse, type Protocol, type Logger, type RequestEnd } from './core/index.js';
 import { BATCH_COMPLETE_CHANNEL, type BatchCompleteEvent } from './batching/index.js';
 import { MODEL_LOAD_CHANNEL, ModelRepository, type LoadedVersion } from './repository/index.js';
 import { FeatureService } from './features/index.js';
@@ -13,22 +13,7 @@ import { SERVER_VERSION, applyClassification, describeValue, planClassification,
 import { ModelCatalog } from './gateway/model-catalog.js';
 import type { ModelSignature } from './core/tensor.js';
 import { parseConfigOverride, type IndexEntry } from './repository/index.js';
-import {
-  InferenceStatistics,
-  LogSettings,
-  Metrics,
-  TraceSettings,
-  Monitoring,
-  REQUEST_END_CHANNEL,
-  silentLogger,
-  type LabelOutcome,
-  type MonitoringOptions,
-  type Logger,
-  type ModelStatisticsJson,
-  type RequestEnd,
-  type RequestSpan,
-  type ServedModelView,
-} from './telemetry/index.js';
+import { InferenceStatistics, LogSettings, Metrics, TraceSettings, Monitoring, type LabelOutcome, type MonitoringOptions, type ModelStatisticsJson, type RequestSpan, type ServedModelView } from './telemetry/index.js';
 
 const requestEnd = channel(REQUEST_END_CHANNEL);
 

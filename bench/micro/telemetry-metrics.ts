@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { BATCH_COMPLETE_CHANNEL, BATCH_DISPATCH_CHANNEL } from '../../src/batching/index.js';
 import { FastCounter, FastHistogram } from '../../src/telemetry/fast-metrics/index.js';
-import { Metrics, REQUEST_END_CHANNEL, type RequestEnd } from '../../src/telemetry/index.js';
+import { REQUEST_END_CHANNEL, type RequestEnd } from '../../src/core/index.js';
+import { Metrics } from '../../src/telemetry/index.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '2000000' } } });
 const N = Number(values.requests);

@@ -1,6 +1,6 @@
 import type { ServerConfig } from '../config/index.js';
 import { Gateway, type GatewayOptions } from '../gateway.js';
-import type { Logger } from '../telemetry/index.js';
+import type { Logger } from '../core/index.js';
 import { GrpcServer } from '../transport/grpc/index.js';
 import { HttpServer, uwsNative } from '../transport/http/index.js';
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { FeatureViewConfig } from '../config/index.js';
-import { silentLogger, type Logger } from '../telemetry/index.js';
+import { silentLogger, type Logger } from '../core/index.js';
 import { compileFeatures } from './compile.js';
 import { FeastCodec } from './feast/feast-codec.js';
 import { encodeFeastValue, encodeTimestamp } from './feast/value.js';

@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { FeatureBindingConfig, FeatureViewConfig } from '../config/index.js';
-import { GatewayError, Tensor, allocate, type InferRequest, type ModelSignature, type NumericArray } from '../core/index.js';
-import type { Logger } from '../telemetry/index.js';
+import { GatewayError, Tensor, allocate, type InferRequest, type ModelSignature, type NumericArray, type Logger } from '../core/index.js';
 import { FeatureCache, type Clock } from './cache.js';
 import { compileFeatures, type FeatureBinding } from './compile.js';
 import { FeatureLookupEvent, lookupChannel } from './diagnostics.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseModelConfig, resolveModelConfig, type ModelConfig, type PartialModelConfig, type VersionPolicy } from '../config/index.js';
 import { GatewayError, modelNotFound, modelNotServed } from '../core/errors.js';
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../core/index.js';
 import { readLabels } from './labels.js';
 import { LoadedVersion } from './loaded-version.js';
 import { checkModelName, confined, isDirectory, isFile, isValidModelName, isValidVersion } from './paths.js';

@@ -5,7 +5,7 @@
  * never undoes a newer change.
  */
 import { deepFreeze } from '../config/merge.js';
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../core/index.js';
 import type { CanaryScheduler } from './canary/index.js';
 import { LiveRoute, type LiveRouteDeps } from './live-route.js';
 import type { RouteRecord } from './store/store.js';

@@ -19,7 +19,7 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import { GatewayError } from '../core/errors.js';
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../core/index.js';
 import { armsKey } from './bandit/arms.js';
 import { checkReward } from './bandit/index.js';
 import {

@@ -13,7 +13,7 @@
  * as in Triton. Changing is an admin operation (the transports check).
  */
 import { GatewayError } from '../core/errors.js';
-import { isAdjustable, type AdjustableLogger, type LogSwitches, type Logger } from './logger.js';
+import { isAdjustable, type AdjustableLogger, type LogSwitches, type Logger } from '../core/index.js';
 
 export interface LogSettingsJson {
   log_file: string;

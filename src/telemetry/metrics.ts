@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BATCH_COMPLETE_CHANNEL, BATCH_DISPATCH_CHANNEL } from '../batching/index.js';
+import { REQUEST_END_CHANNEL, WS_BACKPRESSURE_CHANNEL, WS_VIOLATION_CHANNEL, type RequestEnd, type WsViolation } from '../core/index.js';
 import { FastCounter, FastHistogram } from './fast-metrics/index.js';
 import { FeatureMetrics } from './feature-metrics.js';
 import { RouteMetrics } from './route-metrics.js';
@@ -8,29 +9,6 @@ import { RouteMetrics } from './route-metrics.js';
 /** Latency buckets in seconds, from 100 µs to 10 s. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
-
-/** Published by the gateway once per request: { model, version, protocol, status, totalUs, queueUs }. */
-export const REQUEST_END_CHANNEL = 'switchyard:request:end';
-
-export interface RequestEnd {
-  model: string;
-  version: string;
-  protocol: string;
-  /** 'success' or the GatewayError code */
-  status: string;
-  totalUs: number;
-  queueUs: number;
-}
-
-/** Published by the WebSocket door for each protocol violation: { reason }. */
-export const WS_VIOLATION_CHANNEL = 'switchyard:ws:violation';
-/** Published by the WebSocket door each time a connection's send buffer stops it from starting requests. */
-export const WS_BACKPRESSURE_CHANNEL = 'switchyard:ws:backpressure';
-
-export interface WsViolation {
-  /** bounded: too_large, bad_frame, bad_json, missing_id */
-  reason: string;
-}
 
 /** What the metrics read on each scrape from the WebSocket door: sums over its open connections. */
 export interface StreamView {

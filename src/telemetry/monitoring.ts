@@ -11,10 +11,9 @@ import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config/index.js';
-import type { GatewayError, InferRequest, InferResponse } from '../core/index.js';
+import type { GatewayError, InferRequest, InferResponse, Logger } from '../core/index.js';
 import { DriftMonitor, type ObservedModel } from './drift/index.js';
 import { Evaluator, type LabelOutcome } from './evaluation/index.js';
-import type { Logger } from './logger.js';
 import {
   RecordPayload,
   RequestLogWriter,

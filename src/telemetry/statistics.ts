@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { BATCH_COMPLETE_CHANNEL, type BatchCompleteEvent } from '../batching/index.js';
-import { REQUEST_END_CHANNEL, type RequestEnd } from './metrics.js';
+import { REQUEST_END_CHANNEL, type RequestEnd } from '../core/index.js';
 
 /**
  * Per model version inference statistics in the shape of Triton's `ModelStatistics`

@@ -28,7 +28,7 @@ import {
 } from '@opentelemetry/api';
 import { TraceState, parseTraceParent } from '@opentelemetry/core';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { Logger } from './logger.js';
+import type { Logger } from '../core/index.js';
 
 export type ChildSpanName = 'feature_lookup' | 'queue_wait' | 'shadow_call';
 

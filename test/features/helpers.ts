@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { InferRequest, Tensor, type Datatype, type ModelSignature, type NumericArray } from '../../src/core/index.js';
-import type { Logger } from '../../src/telemetry/index.js';
+import type { Logger } from '../../src/core/index.js';
 import { FeatureMetrics } from '../../src/telemetry/feature-metrics.js';
 
 /** A model signature with one numeric input of shape [-1, width] (like the example `tabular`). */

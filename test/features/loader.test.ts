@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeatureViewConfig } from '../../src/config/index.js';
 import { FeatureService, loadFeatures, murmur3x86_32 } from '../../src/features/index.js';
-import { silentLogger } from '../../src/telemetry/index.js';
+import { silentLogger } from '../../src/core/index.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { ids, input, request, rowsOf, signature, tempFiles } from './helpers.js';
 

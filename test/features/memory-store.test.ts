@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig, type FeatureBindingConfig, type FeatureViewConfig } from '../../src/config/index.js';
 import { GatewayError, Tensor, toHalf } from '../../src/core/index.js';
 import { FeatureService } from '../../src/features/index.js';
-import { silentLogger } from '../../src/telemetry/index.js';
+import { silentLogger } from '../../src/core/index.js';
 import { MetricsProbe, ids, input, recordingLogger, request, rowsOf, signature, tempFiles } from './helpers.js';
 
 const files = tempFiles({

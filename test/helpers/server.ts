@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { loadServerConfig } from '../../src/config/index.js';
 import type { GatewayOptions } from '../../src/gateway.js';
 import { startServer, type RunningServer } from '../../src/cli/serve.js';
-import { silentLogger, type Logger } from '../../src/telemetry/index.js';
+import { silentLogger, type Logger } from '../../src/core/index.js';
 
 export const EXAMPLE_MODELS = fileURLToPath(new URL('../../examples/models', import.meta.url));
 

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createLogger } from '../../src/telemetry/index.js';
+import { createLogger } from '../../src/core/index.js';
 import { EXAMPLE_MODELS, postJson, startTestServer, tabularRequest, tabularRows, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;

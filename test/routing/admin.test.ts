@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/core/errors.js';
 import { MemoryRouteStore, Router, seededRandom } from '../../src/routing/index.js';
-import { silentLogger } from '../../src/telemetry/index.js';
+import { silentLogger } from '../../src/core/index.js';
 import { catalogOf, ManualClock, memoryRouter } from './helpers.js';
 
 const routers: Router[] = [];

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sampleNormal, seededRandom } from '../../src/routing/random.js';
 import { MemoryRouteStore, Router } from '../../src/routing/index.js';
-import { silentLogger } from '../../src/telemetry/index.js';
+import { silentLogger } from '../../src/core/index.js';
 import { catalogOf, memoryRouter, request, type ManualClock } from './helpers.js';
 
 const routers: Router[] = [];

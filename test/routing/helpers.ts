@@ -1,6 +1,6 @@
 import { setImmediate as tick } from 'node:timers/promises';
 import { MemoryRouteStore, Router, seededRandom, type Catalog, type Clock, type RouteRequest, type RouteStore } from '../../src/routing/index.js';
-import { silentLogger } from '../../src/telemetry/index.js';
+import { silentLogger } from '../../src/core/index.js';
 
 /** The example repository's models as routing sees them. */
 export const MODELS: Readonly<Record<string, readonly string[]>> = { tabular: ['1', '2'], heavy: ['1'], dtypes: ['1'] };

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/core/errors.js';
 import { RedisRouteStore, Router, seededRandom } from '../../src/routing/index.js';
-import { silentLogger } from '../../src/telemetry/index.js';
+import { silentLogger } from '../../src/core/index.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { catalogOf, request, until } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { Logger } from '../../src/telemetry/index.js';
+import type { Logger } from '../../src/core/index.js';
 import type { RequestLogSink } from '../../src/telemetry/request-log/index.js';
 
 export interface LogLine {

@@ -1,4 +1,4 @@
-import type { Logger } from '../../telemetry/index.js';
+import type { Logger } from '../../core/index.js';
 import { recordId } from '../file-rows.js';
 import { decodeValues } from '../hash-codec.js';
 import { readRecords } from '../records.js';

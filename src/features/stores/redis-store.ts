@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../telemetry/index.js';
+import type { Logger } from '../../core/index.js';
 import type { FeatureRow } from '../row.js';
 import type { FeatureView } from '../view.js';
 import type { FeatureStore } from './store.js';

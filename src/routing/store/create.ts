@@ -1,4 +1,4 @@
-import type { Logger } from '../../telemetry/logger.js';
+import type { Logger } from '../../core/index.js';
 import { MemoryRouteStore } from './memory-store.js';
 import { RedisRouteStore } from './redis-store.js';
 import type { RouteStore } from './store.js';

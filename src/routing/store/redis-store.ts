@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Logger } from '../../telemetry/logger.js';
+import type { Logger } from '../../core/index.js';
 import { storeUnavailable } from '../errors.js';
 import { CREDIT, UNLOCK, WRITE_ROUTE } from './redis-scripts.js';
 import type { AuditEntry, CreditRecord, CreditResult, RouteRecord, RouteStore, RouteWrite, StoreListener } from './store.js';

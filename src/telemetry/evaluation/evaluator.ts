@@ -6,8 +6,7 @@
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import type { EvaluationConfig } from '../../config/index.js';
-import { GatewayError } from '../../core/index.js';
-import type { Logger } from '../logger.js';
+import { GatewayError, type Logger } from '../../core/index.js';
 import type { OutputSummary } from '../request-log/index.js';
 import { parseLabel, rowMismatch } from './label.js';
 import { MemoryPredictionStore } from './memory-store.js';

@@ -15,7 +15,7 @@
  * Ownership: the writer owns a record from write() on and never changes it.
  */
 import { Registry } from 'prom-client';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../core/index.js';
 import { RequestLogMetrics, type DropReason, type SinkCounters } from './metrics.js';
 import type { RequestRecord } from './record.js';
 import { RecordRing } from './record-ring.js';

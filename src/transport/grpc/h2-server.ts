@@ -15,7 +15,8 @@
  */
 import { constants, createServer as createHttp2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
-import type { ConnectionMetrics, Logger } from '../../telemetry/index.js';
+import type { ConnectionMetrics } from '../../telemetry/index.js';
+import type { Logger } from '../../core/index.js';
 import type { CallConnection, CallHost, Method } from './call.js';
 import { H2Call } from './h2-call.js';
 import { Status, trailersOnly, type CallStatus } from './grpc-wire.js';

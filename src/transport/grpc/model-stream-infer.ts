@@ -16,10 +16,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { toGatewayError, type InferRequest, type InferResponse } from '../../core/index.js';
+import { toGatewayError, type InferRequest, type InferResponse, type Logger } from '../../core/index.js';
 import type { Gateway } from '../../gateway.js';
 import type { ModelInferRequest, ModelStreamInferResponseSchema } from '../../gen/grpc_service_pb.js';
-import type { Logger } from '../../telemetry/index.js';
 import { applyCallContext } from './deadline.js';
 import { decodeModelInferRequest } from './decode-request.js';
 import { modelInferResponseBytes } from './encode-response.js';

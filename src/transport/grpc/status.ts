@@ -4,8 +4,7 @@
  * the stable error code (`switchyard-error-code`) and, for 429/503-like errors, how long to
  * wait before retrying (`retry-after`, seconds), as the REST door's headers do.
  */
-import { toGatewayError } from '../../core/index.js';
-import type { Logger } from '../../telemetry/index.js';
+import { toGatewayError, type Logger } from '../../core/index.js';
 import type { CallStatus } from './grpc-wire.js';
 
 export const ERROR_CODE_KEY = 'switchyard-error-code';

@@ -2,7 +2,7 @@
  * A unary handler from a plain function of the request: a return value (or resolved
  * promise) is the reply, a throw (or rejection) ends the call with the error's status.
  */
-import type { Logger } from '../../telemetry/index.js';
+import type { Logger } from '../../core/index.js';
 import type { CallContext, UnaryCall } from './call.js';
 import { statusOf } from './status.js';
 

@@ -22,12 +22,10 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import { GatewayError, toGatewayError, type ErrorCode, type InferRequest, type InferResponse } from '../../core/index.js';
+import { FixedQueue, GatewayError, WS_BACKPRESSURE_CHANNEL, WS_VIOLATION_CHANNEL, toGatewayError, type ErrorCode, type InferRequest, type InferResponse, type WsViolation } from '../../core/index.js';
 import { decodeStreamRequest, encodeInferResponse, parseInferRequestJson, type EncodedResponse, type JsonObject } from '../../protocol/index.js';
 import { checkModelName, checkVersion } from '../../repository/index.js';
-import { WS_BACKPRESSURE_CHANNEL, WS_VIOLATION_CHANNEL, type WsViolation } from '../../telemetry/index.js';
 import { FRAME_PREFIX_BYTES, encodeBinaryFrame, encodeErrorMessage, readFrameHeaderLength } from './frames.js';
-import { FixedQueue } from '../../core/index.js';
 import { HeldFrame } from './held-frame.js';
 
 const violationChannel = channel(WS_VIOLATION_CHANNEL);

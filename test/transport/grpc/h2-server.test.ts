@@ -6,7 +6,8 @@
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Metrics, silentLogger } from '../../../src/telemetry/index.js';
+import { Metrics } from '../../../src/telemetry/index.js';
+import { silentLogger } from '../../../src/core/index.js';
 import { encodeGrpcMessage, frame, parseTimeout } from '../../../src/transport/grpc/grpc-wire.js';
 import type { BidiCall, Cancellable, Method, ServerStreamCall, UnaryCall } from '../../../src/transport/grpc/call.js';
 import { H2Server } from '../../../src/transport/grpc/h2-server.js';
