@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { openRedis } from '../redis/index.js';
 import type { FeatureViewConfig } from '../config/index.js';
 import { silentLogger, type Logger } from '../core/index.js';
 import { compileFeatures } from './compile.js';
@@ -63,8 +64,7 @@ export async function loadFeatures(opts: LoadFeaturesOptions): Promise<LoadFeatu
   const { views } = compileFeatures({ [opts.view]: opts.views[opts.view] }, {}, process.cwd());
   const view = views.get(opts.view)!;
   const batchRows = opts.batchRows ?? LOAD_BATCH_ROWS;
-  const client = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableAutoPipelining: false, connectTimeout: 5000, retryStrategy: () => null });
-  client.on('error', () => undefined); // surfaced by connect() and exec()
+  const client = openRedis(opts.redisUrl, 'feature-load'); // errors surface from connect() and exec()
   const rejected: RejectedRow[] = [];
   let written = 0;
   try {

@@ -57,23 +57,35 @@ describe('features from a file, in memory (no Redis)', () => {
     expect(req.inputs.map((t) => t.name)).toEqual(['x']); // the ids are not a model input
   });
 
-  it('uses defaults for a missing entity, a missing field and an unparsable one, and counts each reason', async () => {
+  it('uses defaults for a missing entity and for a row the file gave a value of the wrong type (refused at load, as `features load` does), and counts each reason', async () => {
     const before = await probe.defaults('customer');
     const req = request('tabular', [ids('customer_id', ['c2', 'nobody'])]);
     const defaulted = await service.assemble(req, service.binding('tabular')!, signature());
-    // c2: tenure_days missing (0), spend_30d unparsable (0); nobody: all three defaults (age 35)
+    // c2's spend_30d "abc" is not FP32: the row was skipped at startup, so c2 is missing like nobody (age 35)
     expect(rowsOf(input(req, 'x'))).toEqual([
-      [25, 0, 0],
+      [35, 0, 0],
       [35, 0, 0],
     ]);
-    expect(defaulted).toBe(5);
+    expect(defaulted).toBe(6);
     const after = await probe.defaults('customer');
     const delta = (r: string) => (after[r] ?? 0) - (before[r] ?? 0);
     expect({ missing_field: delta('missing_field'), unparsable: delta('unparsable'), missing_entity: delta('missing_entity') }).toEqual({
-      missing_field: 1,
-      unparsable: 1,
-      missing_entity: 3,
+      missing_field: 0,
+      unparsable: 0,
+      missing_entity: 6,
     });
+  });
+
+  it('logs each refused line of a file with its reason, as `switchyard features load` reports it', async () => {
+    const log = recordingLogger();
+    const s = await FeatureService.create({ views: { customer: VIEWS.customer }, bindings: { tabular: BINDINGS.tabular }, redisUrl: null, log, baseDir: files.dir });
+    await s.close();
+    const skipped = log.lines.filter((l) => l.msg === 'feature file: line skipped').map((l) => [l.fields?.line, l.fields?.reason]);
+    expect(skipped).toEqual([
+      [2, 'field "spend_30d": "abc" is not a value of dtype FP32'],
+      [3, 'not valid JSON'],
+      [4, 'no entity id: column "customer_id" is missing or empty'],
+    ]);
   });
 
   it('concatenates several views in binding order and reads CSV (quoted ids, empty cells missing)', async () => {

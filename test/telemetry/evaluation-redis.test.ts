@@ -77,9 +77,10 @@ describe('label join in Redis (real redis-server)', () => {
     expect(await admin.zcard('switchyard:prediction#index')).toBe(10);
     expect(await a.ev.label('p14', 1)).toBe('unmatched');
     expect(await b.ev.label('p24', 1)).toBe('joined');
-    // a labelled mark goes with its prediction
+    // the labelled mark is a field of the prediction's hash, so it goes with it
+    expect(await admin.hget('switchyard:prediction:p24', 'l')).toBe('1');
     for (let i = 25; i < 40; i++) a.ev.remember(`p${i}`, 'tabular', '1', predicts(1));
     await until(async () => (await admin.exists('switchyard:prediction:p24')) === 0, 5000, 'p24 forgotten');
-    expect(await admin.exists('switchyard:prediction:p24:labelled')).toBe(0);
+    expect((await admin.keys('switchyard:prediction:p24*')).length).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/index.js';
-import { recordId } from '../file-rows.js';
+import { recordField, recordId } from '../file-rows.js';
 import { decodeValues } from '../hash-codec.js';
 import { readRecords } from '../records.js';
 import type { FeatureRow } from '../row.js';
@@ -44,8 +44,8 @@ export class MemoryFeatureStore implements FeatureStore {
     const values: unknown[] = new Array<unknown>(view.fields.length);
     for await (const record of readRecords(file)) {
       const id = record.values === null ? null : recordId(view, record.values);
-      const error = record.error ?? id?.error ?? null;
-      if (record.values === null || id === null || id.id === null) {
+      const error = record.error ?? id?.error ?? (record.values === null ? null : fieldErrors(view, record.values));
+      if (record.values === null || id === null || id.id === null || error !== null) {
         if (rejected++ < LOGGED_REJECTS) log.warn('feature file: line skipped', { view: view.name, line: record.line, reason: error });
         continue;
       }
@@ -67,4 +67,21 @@ export class MemoryFeatureStore implements FeatureStore {
   async close(): Promise<void> {
     this.rows.clear();
   }
+}
+
+/**
+ * Why a record's fields are refused, or null: the rules of `switchyard features load`
+ * (a value that does not parse to the view's dtype; no field given at all), so that a file
+ * means the same embedded as loaded into Redis.
+ */
+function fieldErrors(view: FeatureView, values: Readonly<Record<string, unknown>>): string | null {
+  const errors: string[] = [];
+  let given = 0;
+  for (const field of view.fields) {
+    const { text, error } = recordField(view, values, field);
+    if (error !== null) errors.push(error);
+    else if (text !== null) given++;
+  }
+  if (errors.length > 0) return errors.join('; ');
+  return given === 0 ? `no values: none of the fields ${view.fields.join(', ')} is given` : null;
 }

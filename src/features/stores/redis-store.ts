@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { closeRedis } from '../../redis/index.js';
 import type { Logger } from '../../core/index.js';
 import type { FeatureRow } from '../row.js';
 import type { FeatureView } from '../view.js';
@@ -78,12 +79,7 @@ export class RedisFeatureStore implements FeatureStore {
     );
   }
 
-  async close(): Promise<void> {
-    try {
-      if (this.client.status === 'ready') await this.client.quit();
-      else this.client.disconnect();
-    } catch {
-      this.client.disconnect();
-    }
+  close(): Promise<void> {
+    return closeRedis(this.client);
   }
 }

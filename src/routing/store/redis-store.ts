@@ -18,8 +18,9 @@
  * for Redis (the router serves them from its mirror).
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../../core/index.js';
+import { closeRedis, connectRedis, openRedis, redactUrl } from '../../redis/index.js';
 import { storeUnavailable } from '../errors.js';
 import { CREDIT, UNLOCK, WRITE_ROUTE } from './redis-scripts.js';
 import type { AuditEntry, CreditRecord, CreditResult, RouteRecord, RouteStore, RouteWrite, StoreListener } from './store.js';
@@ -92,32 +93,13 @@ export class RedisRouteStore implements RouteStore {
 
   /** Connects (a command connection and a subscriber); throws when Redis cannot be reached in time. */
   static async connect(opts: RedisRouteStoreOptions): Promise<RedisRouteStore> {
-    const common = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      commandTimeout: opts.commandTimeoutMs ?? 2000,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (times: number) => Math.min(50 * times, 1000),
-    };
-    const client = new Redis(opts.url, { ...common, enableAutoPipelining: true });
-    const sub = new Redis(opts.url, common);
-    client.on('error', () => undefined);
-    sub.on('error', () => undefined);
-    const timeoutMs = opts.connectTimeoutMs ?? 5000;
-    let timer: NodeJS.Timeout | undefined;
+    const timeouts = { commandTimeout: opts.commandTimeoutMs ?? 2000 };
+    const client = openRedis(opts.url, 'routes', timeouts);
+    const sub = openRedis(opts.url, 'route-events', timeouts);
     try {
-      await Promise.race([
-        Promise.all([client.connect(), sub.connect()]),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer from Redis within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
+      await connectRedis([client, sub], opts.connectTimeoutMs ?? 5000);
     } catch (e) {
-      client.disconnect();
-      sub.disconnect();
       throw new Error(`cannot connect to the route store at ${redactUrl(opts.url)}: ${(e as Error).message}`, { cause: e });
-    } finally {
-      clearTimeout(timer);
     }
     const store = new RedisRouteStore(client, sub, opts);
     await sub.subscribe(store.channel);
@@ -282,22 +264,10 @@ export class RedisRouteStore implements RouteStore {
     if (this.closed) return;
     this.closed = true;
     if (this.poller !== null) clearInterval(this.poller);
-    await Promise.all([quit(this.client), quit(this.sub)]);
+    await Promise.all([closeRedis(this.client), closeRedis(this.sub)]);
   }
 }
 
-async function quit(client: Redis): Promise<void> {
-  // quit() waits for replies to what is queued; a client that is not connected would wait for a reconnect
-  if (client.status !== 'ready') {
-    client.disconnect();
-    return;
-  }
-  try {
-    await client.quit();
-  } catch {
-    client.disconnect();
-  }
-}
 
 function parseRecord(name: string, json: string, revision: number): RouteRecord {
   const r = JSON.parse(json) as StoredRecord;
@@ -311,9 +281,4 @@ function encodeCredit(r: CreditRecord): string {
 function decodeCredit(text: string): CreditRecord {
   const [reward, hash, prefix, route] = text.split('\n');
   return { reward: reward === 'b' ? 'b' : 'g', hash, prefix, route };
-}
-
-/** `redis://user:secret@host` → `redis://user:***@host` */
-function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^/:@\s]*:)[^@\s]*@/, '$1***@');
 }

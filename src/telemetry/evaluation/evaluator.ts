@@ -3,7 +3,8 @@
  * (remember(), on the request path: one store write, no waiting); POST /v2/feedback calls
  * label(), which finds the prediction, scores it once and updates the metrics.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { openRedis } from '../../redis/index.js';
 import { Registry } from 'prom-client';
 import type { EvaluationConfig } from '../../config/index.js';
 import { GatewayError, type Logger } from '../../core/index.js';
@@ -143,7 +144,5 @@ export class Evaluator {
 
 /** A client of the store's own; errors surface as failed commands (counted, logged). */
 function createClient(url: string): Redis {
-  const client = new Redis(url, { commandTimeout: 5000 });
-  client.on('error', () => undefined);
-  return client;
+  return openRedis(url, 'predictions');
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { closeRedis } from '../../redis/index.js';
 import { Prediction } from './prediction.js';
 import type { PredictionStore } from './store.js';
 
@@ -27,25 +28,36 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if top[2] ~= nil and tonumber(top[2]) >= now then now = tonumber(top[2]) + 1 end
-redis.call('SET', prefix .. id, ARGV[3], 'EX', ttl)
+redis.call('DEL', prefix .. id)
+redis.call('HSET', prefix .. id, 'p', ARGV[3])
+redis.call('EXPIRE', prefix .. id, ttl)
 redis.call('ZADD', KEYS[1], now, id)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl * 1000000)
 local over = redis.call('ZCARD', KEYS[1]) - max
 if over > 0 then
   local old = redis.call('ZPOPMIN', KEYS[1], over)
-  for i = 1, #old, 2 do redis.call('DEL', prefix .. old[i], prefix .. old[i] .. ':labelled') end
+  for i = 1, #old, 2 do redis.call('DEL', prefix .. old[i]) end
 end
 redis.call('EXPIRE', KEYS[1], ttl)
 return over
 `;
 
+/** Marks a remembered prediction labelled: 1 the first time, 0 after, or when there is none. KEYS[1] its hash. */
+const MARK_LABELLED = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HSETNX', KEYS[1], 'l', '1')
+`;
+
 interface Scripts {
   syRememberPrediction(...args: (string | number)[]): Promise<number>;
+  syMarkLabelled(key: string): Promise<number>;
 }
 
 /**
- * Predictions in Redis, shared by every replica: `<prefix><id>` holds the prediction's
- * JSON, `<prefix><id>:labelled` marks a labelled one; both expire after ttl_s (SET … EX).
+ * Predictions in Redis, shared by every replica: `<prefix><id>` is a hash whose field `p`
+ * holds the prediction's JSON and whose field `l` marks it labelled; it expires after ttl_s.
+ * (The mark was a key of its own, `<prefix><id>:labelled`, which was also the prediction key
+ * of the id "<id>:labelled": a client's id could label, or hide, another's prediction.)
  * `<prefix without its last ':'>#index` orders the ids by time so that at most max_predictions are kept over all
  * replicas (at 1k req/s a day of unbounded predictions was ~19 GB of Redis).
  */
@@ -61,6 +73,7 @@ export class RedisPredictionStore implements PredictionStore {
   constructor(opts: RedisPredictionStoreOptions) {
     this.client = opts.client as Redis & Scripts;
     this.client.defineCommand('syRememberPrediction', { numberOfKeys: 1, lua: REMEMBER });
+    this.client.defineCommand('syMarkLabelled', { numberOfKeys: 1, lua: MARK_LABELLED });
     this.max = opts.maxPredictions;
     // outside the ids' key space: every prediction key starts with the whole prefix
     this.index = `${opts.keyPrefix.endsWith(':') ? opts.keyPrefix.slice(0, -1) : opts.keyPrefix}#index`;
@@ -75,25 +88,15 @@ export class RedisPredictionStore implements PredictionStore {
   }
 
   async get(id: string): Promise<Prediction | null> {
-    const text = await this.client.get(this.prefix + id);
+    const text = await this.client.hget(this.prefix + id, 'p');
     return text === null ? null : Prediction.parse(text);
   }
 
   async markLabelled(id: string): Promise<boolean> {
-    return (await this.client.set(`${this.prefix}${id}:labelled`, '1', 'EX', this.ttl, 'NX')) === 'OK';
+    return (await this.client.syMarkLabelled(this.prefix + id)) === 1;
   }
 
   async close(): Promise<void> {
-    if (!this.ownsClient) return;
-    // quit() waits for the reply to what is queued; a client that is not connected would wait for a reconnect
-    if (this.client.status !== 'ready') {
-      this.client.disconnect();
-      return;
-    }
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    }
+    if (this.ownsClient) await closeRedis(this.client);
   }
 }

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { openRedis } from '../../../redis/index.js';
 import type { RequestLogSinkConfig } from '../../../config/index.js';
 import type { RequestLogSink } from '../sink.js';
 import { FileSink } from './file-sink.js';
@@ -44,7 +45,5 @@ export function createSinks(configs: readonly RequestLogSinkConfig[], opts: Crea
  * logs; the 'error' listener only keeps ioredis from printing each reconnect failure.
  */
 export function createStreamClient(url: string): Redis {
-  const client = new Redis(url, { commandTimeout: 5000, enableAutoPipelining: false, lazyConnect: false });
-  client.on('error', () => undefined);
-  return client;
+  return openRedis(url, 'request-log');
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { closeRedis } from '../../../redis/index.js';
 import type { RequestLogSink } from '../sink.js';
 
 export interface RedisStreamSinkOptions {
@@ -48,16 +49,6 @@ export class RedisStreamSink implements RequestLogSink {
   }
 
   async close(): Promise<void> {
-    if (!this.ownsClient) return;
-    // quit() waits for the reply to what is queued; a client that is not connected would wait for a reconnect
-    if (this.client.status !== 'ready') {
-      this.client.disconnect();
-      return;
-    }
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    }
+    if (this.ownsClient) await closeRedis(this.client);
   }
 }

@@ -1,0 +1,1 @@
+export { closeRedis, connectRedis, openRedis, redactUrl, roleOptions, type RedisRole } from './connections.js';
