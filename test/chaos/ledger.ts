@@ -47,7 +47,7 @@ export interface ChaosRun {
   readonly sigtermAt: number;
   /** request_id and status of every request-log record, in file order */
   readonly logged: readonly { readonly request_id: string; readonly status: string }[];
-  /** switchyard_requests_total by status label, scraped with the load paused */
+  /** switchyard_requests_total summed by its protocol and status labels (key "rest,success"), scraped with the load paused */
   readonly metrics: { readonly at: number; readonly byStatus: ReadonlyMap<string, number> };
 }
 
@@ -149,14 +149,20 @@ export function reconcile(run: ChaosRun): Reconciled {
   const before = answered.filter((s) => (s.doneAt ?? Infinity) <= run.metrics.at);
   const inFlight = run.sent.filter((s) => s.sentAt <= run.metrics.at && (s.doneAt ?? Infinity) > run.metrics.at);
   note('requests were in flight at the metrics scrape (the load was not paused)', inFlight);
-  const answeredByStatus = countBy(before, (s) => s.code!);
-  for (const status of new Set([...answeredByStatus.keys(), ...run.metrics.byStatus.keys()])) {
-    const a = answeredByStatus.get(status) ?? 0;
-    const m = run.metrics.byStatus.get(status) ?? 0;
-    if (a !== m) problems.push(`switchyard_requests_total{status="${status}"} is ${m} at the scrape, but ${a} such answers had arrived`);
+  const answeredByStatus = countBy(before, metricKey);
+  for (const key of new Set([...answeredByStatus.keys(), ...run.metrics.byStatus.keys()])) {
+    const a = answeredByStatus.get(key) ?? 0;
+    const m = run.metrics.byStatus.get(key) ?? 0;
+    const [protocol, status] = key.split(',');
+    if (a !== m) problems.push(`switchyard_requests_total{protocol="${protocol}",status="${status}"} is ${m} at the scrape, but ${a} such answers had arrived`);
   }
 
   return { table: table(run, answered, failed, log), problems };
+}
+
+/** The key of an answer in ChaosRun.metrics: its protocol and status labels. */
+export function metricKey(s: Sent): string {
+  return `${s.lane.slice(0, s.lane.indexOf(':'))},${s.code ?? ''}`;
 }
 
 function countBy<T>(list: readonly T[], key: (t: T) => string): Map<string, number> {

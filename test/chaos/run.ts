@@ -9,7 +9,7 @@
  * requests_total per lane; it exits 1 when a count does not add up (ledger.ts says which
  * counts must) or a step of the run failed. Needs `npm run build` first (dist/ for the CLI).
  *
- * Environment: CHAOS_RATE (requests/s, default 600), CHAOS_KEEP=1 keeps the temp folder.
+ * Environment: CHAOS_RATE (requests/s, default 1500), CHAOS_KEEP=1 keeps the temp folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ const ROUTE = 'chaos-split';
 const MAX_BATCH = 64; // examples/models/tabular/config.yaml
 const RELOADS = 6;
 const KILLS = 6;
-const RATE = Number(process.env.CHAOS_RATE ?? 600);
+const RATE = Number(process.env.CHAOS_RATE ?? 1500);
 const ROUTES_KEY = 'switchyard:routing:routes';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -80,13 +80,13 @@ async function admin(url: string, method: string, body?: unknown): Promise<{ sta
   return { status: r.status, text: await r.text() };
 }
 
-/** switchyard_requests_total summed by its status label. */
+/** switchyard_requests_total summed by its protocol and status labels (key "rest,success", as ledger.metricKey). */
 function requestsByStatus(metrics: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of metrics.split('\n')) {
     if (!line.startsWith('switchyard_requests_total{')) continue;
-    const status = /status="([^"]*)"/.exec(line)?.[1] ?? '?';
-    out.set(status, (out.get(status) ?? 0) + Number(line.split(' ').pop()));
+    const key = `${/protocol="([^"]*)"/.exec(line)?.[1] ?? '?'},${/status="([^"]*)"/.exec(line)?.[1] ?? '?'}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.split(' ').pop()));
   }
   return out;
 }
