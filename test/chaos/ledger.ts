@@ -198,5 +198,9 @@ function table(run: ChaosRun, answered: readonly Sent[], failed: readonly Sent[]
   for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1])) out.push(`  failed: ${n} × ${reason}`);
   const after = answered.filter((s) => s.lane === 'rest:route' && s.sentAt >= run.redis.restartedAt);
   out.push(`route requests sent after Redis restarted empty: ${after.length}, of them 404: ${after.filter((s) => s.status === 404).length}`);
+  out.push(
+    `accepted: 503 worker died only for requests in flight during the ${run.kills} kills (at most one batch of ${run.maxBatch} each); ` +
+      '503 draining only after SIGTERM, with Connection: close over REST; client failures only after SIGTERM, for requests the gateway never logged',
+  );
   return out;
 }

@@ -9,7 +9,7 @@
  * requests_total per lane; it exits 1 when a count does not add up (ledger.ts says which
  * counts must) or a step of the run failed. Needs `npm run build` first (dist/ for the CLI).
  *
- * Environment: CHAOS_RATE (requests/s, default 1500), CHAOS_KEEP=1 keeps the temp folder.
+ * Environment: CHAOS_RATE (requests/s, default 1500), CHAOS_REDIS_DOWN_MS (default 1500), CHAOS_KEEP=1 keeps the temp folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ const MAX_BATCH = 64; // examples/models/tabular/config.yaml
 const RELOADS = 6;
 const KILLS = 6;
 const RATE = Number(process.env.CHAOS_RATE ?? 1500);
+const REDIS_DOWN_MS = Number(process.env.CHAOS_REDIS_DOWN_MS ?? 1500);
 const ROUTES_KEY = 'switchyard:routing:routes';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -161,13 +162,13 @@ async function main(): Promise<number> {
     await sleep(1000);
 
     // c. Redis SIGKILLed, restarted empty on its port; the gateway must write the route back
-    say('c. Redis SIGKILLed, restarted empty after 1.5 s');
+    say(`c. Redis SIGKILLed, restarted empty after ${REDIS_DOWN_MS} ms`);
     const redisWindow = { from: now(), to: 0, restartedAt: 0 };
     const port = redis.port;
     process.kill(redis.pid, 'SIGKILL');
     await redis.stop(); // waits for the exit
     redis = null;
-    await sleep(1500);
+    await sleep(REDIS_DOWN_MS);
     redis = await startRedis({ port });
     redisWindow.restartedAt = now();
     const probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
