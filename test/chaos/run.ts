@@ -97,7 +97,6 @@ async function main(): Promise<number> {
   const steps: string[] = []; // a step of the run that failed (besides the ledger's counts)
   let redis: TestRedis | null = await startRedis();
   let gateway: Gateway | null = null;
-  let load: Load | null = null;
   try {
     const repo = join(dir, 'models');
     cpSync(join(EXAMPLE_MODELS, MODEL), join(repo, MODEL), { recursive: true });
@@ -129,7 +128,7 @@ async function main(): Promise<number> {
     });
     if (put.status !== 200 && put.status !== 201) throw new Error(`creating route ${ROUTE} failed: ${put.status} ${put.text}`);
 
-    load = new Load({ httpUrl: gateway.http, grpcAddress: gateway.grpc, model: MODEL, route: ROUTE, loops: { 'rest:model': 12, 'rest:route': 12, 'grpc:model': 4 }, rate: RATE });
+    const load = new Load({ httpUrl: gateway.http, grpcAddress: gateway.grpc, model: MODEL, route: ROUTE, loops: { 'rest:model': 12, 'rest:route': 12, 'grpc:model': 4 }, rate: RATE });
     load.start();
     await sleep(2000);
 
@@ -219,6 +218,12 @@ async function main(): Promise<number> {
     if (all.length > 0) {
       console.log(`FAILED: ${all.length} problem(s); the gateway's log is ${gatewayLog}`);
       for (const p of all) console.log(`  - ${p}`);
+      // CI keeps no temp folder: the gateway's warnings and errors go with the failure
+      const serious = readFileSync(gatewayLog, 'utf8')
+        .split('\n')
+        .filter((l) => /"level":"(warn|error)"/.test(l));
+      if (serious.length > 0) console.log(`the gateway's warnings and errors (last ${Math.min(20, serious.length)} of ${serious.length}):`);
+      for (const l of serious.slice(-20)) console.log(`  ${l.slice(0, 400)}`);
       process.env.CHAOS_KEEP = '1';
       return 1;
     }
