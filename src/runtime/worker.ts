@@ -5,6 +5,7 @@
  *
  * Imports only runtime/ and core/ (DESIGN.md: workers import only those).
  */
+import { unlinkSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
@@ -16,12 +17,30 @@ import { INFERENCE_ERROR_PREFIX } from './wire.js';
 const options = workerData as WorkerOptions;
 
 /**
- * Fault injection for chaos and integration tests: `SWITCHYARD_FAULT_INJECTION=worker-exit-on-run=N`
- * makes every worker thread exit at the start of its N-th batch, as a crashed worker would.
+ * Fault injection for chaos and integration tests, read once from `SWITCHYARD_FAULT_INJECTION`
+ * (unset in production: nothing below runs then). Either form makes a worker thread exit at
+ * the start of a batch, as a crashed worker would:
+ *   worker-exit-on-run=N        every worker exits at the start of its N-th batch
+ *   worker-exit-on-file=PATH    the first worker to start a batch while PATH exists removes it
+ *                               and exits: one death per file the test creates, at a moment it
+ *                               chooses (only who can write PATH, i.e. the operator, can do it)
  */
-const EXIT_ON_RUN = /^worker-exit-on-run=(\d+)$/.exec(process.env.SWITCHYARD_FAULT_INJECTION ?? '');
+const FAULT = process.env.SWITCHYARD_FAULT_INJECTION ?? '';
+const EXIT_ON_RUN = /^worker-exit-on-run=(\d+)$/.exec(FAULT);
 const exitOnRun = EXIT_ON_RUN === null ? 0 : Number(EXIT_ON_RUN[1]);
+const EXIT_ON_FILE = /^worker-exit-on-file=(.+)$/.exec(FAULT);
+const exitOnFile = EXIT_ON_FILE === null ? null : EXIT_ON_FILE[1];
 let runs = 0;
+
+/** True when this worker removed the trigger file (of racing workers only one can). */
+function takeExitFile(path: string): boolean {
+  try {
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; fallbacks: string[]; loadMs: number }> {
   const fallbacks: string[] = [];
@@ -76,6 +95,7 @@ const description: DescribeResult = {
 async function run(inputs: WireTensor[], outputNames: readonly string[]): Promise<unknown> {
   if (released) throw new Error(`${INFERENCE_ERROR_PREFIX}model instance is being unloaded`);
   if (++runs === exitOnRun) process.exit(70);
+  if (exitOnFile !== null && takeExitFile(exitOnFile)) process.exit(70);
   const feeds: Record<string, ort.Tensor> = {};
   for (const t of inputs) {
     // The typed array's element class already matches the datatype (see core/datatypes.ts).
