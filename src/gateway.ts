@@ -1,19 +1,17 @@
-import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { channel } from 'node:diagnostics_channel';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config/index.js';
 import { GatewayError, InferRequest, deadlineExceeded, newRequestId, toGatewayError, validateRequest, silentLogger, REQUEST_END_CHANNEL, type InferResponse, type Protocol, type Logger, type RequestEnd } from './core/index.js';
-import { BATCH_COMPLETE_CHANNEL, type BatchCompleteEvent } from './batching/index.js';
-import { MODEL_LOAD_CHANNEL, ModelRepository, type LoadedVersion } from './repository/index.js';
+import { ModelRepository, parseConfigOverride, type IndexEntry, type LoadedVersion } from './repository/index.js';
 import { FeatureService } from './features/index.js';
 import { PipelineContext } from './gateway/pipeline-context.js';
-import { createRouteStore, feedbackUnknown, Router, type Decision, type RouteRequest } from './routing/index.js';
+import { createRouteStore, feedbackUnknown, Router, type Decision, type RouteAdmin, type RouteRequest } from './routing/index.js';
 import { ShadowMirror } from './gateway/shadow-mirror.js';
-import { SERVER_VERSION, applyClassification, describeValue, planClassification, SharedMemoryRegistry, readSharedMemoryInputs, usesSharedMemory, writeSharedMemoryOutputs, type ModelConfigJson } from './protocol/index.js';
+import { SERVER_VERSION, applyClassification, parseFeedbackItem, planClassification, SharedMemoryRegistry, readSharedMemoryInputs, usesSharedMemory, writeSharedMemoryOutputs, type ModelConfigJson } from './protocol/index.js';
 import { ModelCatalog } from './gateway/model-catalog.js';
 import type { ModelSignature } from './core/tensor.js';
-import { parseConfigOverride, type IndexEntry } from './repository/index.js';
-import { InferenceStatistics, LogSettings, Metrics, TraceSettings, Monitoring, type LabelOutcome, type MonitoringOptions, type ModelStatisticsJson, type RequestSpan, type ServedModelView } from './telemetry/index.js';
+import { InferenceStatistics, LogSettings, Metrics, TraceSettings, Monitoring, type LabelOutcome, type MonitoringOptions, type ModelStatisticsJson, type ServedModelView } from './telemetry/index.js';
 
 const requestEnd = channel(REQUEST_END_CHANNEL);
 
@@ -23,6 +21,18 @@ export interface FeedbackResult {
   id: string;
   label: LabelOutcome | null;
   reward: 'credited' | 'duplicate' | 'unknown' | null;
+}
+
+/** What the gateway is composed of (built by Gateway.create). */
+interface GatewayParts {
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly repository: ModelRepository;
+  readonly metrics: Metrics;
+  readonly stats: InferenceStatistics;
+  readonly monitoring: Monitoring;
+  readonly features: FeatureService;
+  readonly router: Router;
 }
 
 export interface GatewayOptions {
@@ -42,91 +52,83 @@ export class Gateway {
   readonly metrics: Metrics;
   readonly log: Logger;
   /** request log, label join, drift, tracing */
-  monitoring!: Monitoring;
+  private readonly monitoring: Monitoring;
   /** online features: fills bound model inputs from entity ids */
-  features!: FeatureService;
+  private readonly features: FeatureService;
   /** routes (virtual models) and their policies */
-  router!: Router;
+  private readonly router: Router;
+  /** what the admin API may do to routes (the router's admin operations) */
+  readonly routes: RouteAdmin;
   /** runs the shadow copies of routed requests */
-  private shadows!: ShadowMirror;
+  private readonly shadows: ShadowMirror;
   /** metadata, readiness, config, statistics and index of models and routes alike */
-  private catalog!: ModelCatalog;
-  private readonly stats = new InferenceStatistics();
+  private readonly catalog: ModelCatalog;
+  private readonly stats: InferenceStatistics;
   /** system shared memory regions the clients registered (Triton's shared memory extension) */
   readonly sharedMemory = new SharedMemoryRegistry();
   /** Triton's trace settings: which requests get spans */
-  traceSettings!: TraceSettings;
+  readonly traceSettings: TraceSettings;
   /** Triton's log settings: the log level at run time */
   readonly logSettings: LogSettings;
   /** set once stop() begins: new requests are refused with 503 */
   draining = false;
   private drained: Promise<void> | null = null;
   private stopped: Promise<void> | null = null;
-  private readonly onBatch = (msg: unknown): void => {
-    const m = msg as BatchCompleteEvent;
-    // a worker thread that died (crashed, exited, ran out of memory) fails its batch; piscina
-    // starts another in its place, and the log says so once per batch, not once per request
-    if (m.failure !== null && m.failure.code === 'SY_ERR_WORKER_DIED') {
-      this.log.error('model instance stopped while running a batch; its requests got 503 and a new instance is starting', {
-        model: m.model,
-        version: m.version,
-        requests: m.requests,
-        cause: m.failure.cause instanceof Error ? m.failure.cause.message : String(m.failure.cause),
-      });
-    }
-    if (m.traces !== null) this.batchSpan(m);
-  };
-  private readonly onModelState = (msg: unknown): void => {
-    const m = msg as { model: string; version: string; state: string };
-    if (m.state !== 'READY' && m.state !== 'LOADING') this.monitoring.drift.forget(m.model, m.version);
-    if (m.state === 'READY' && this.features.binding(m.model) !== null && this.repository.has(m.model, m.version)) {
-      for (const problem of this.features.checkSignature(m.model, this.repository.resolve(m.model, m.version).signature)) {
-        this.log.warn('feature binding does not fit the model; its requests will fail validation', { model: m.model, version: m.version, problem });
-      }
-    }
-  };
-
-  private constructor(config: ServerConfig, log: Logger) {
-    this.config = config;
-    this.log = log;
-    this.logSettings = new LogSettings(log);
-    this.repository = new ModelRepository({
-      root: config.model_repository,
-      modelDefaults: config.model_defaults,
-      cores: config.threads > 0 ? config.threads : availableParallelism(),
-      drainTimeoutMs: config.drain_timeout_s * 1000,
-      log,
-      startupModels: config.model_control_mode === 'none' || config.startup_models.includes('*') ? '*' : config.startup_models,
+  private constructor(parts: GatewayParts) {
+    this.config = parts.config;
+    this.log = parts.log;
+    this.logSettings = new LogSettings(parts.log);
+    this.repository = parts.repository;
+    this.metrics = parts.metrics;
+    this.stats = parts.stats;
+    this.monitoring = parts.monitoring;
+    this.features = parts.features;
+    this.router = parts.router;
+    this.routes = parts.router;
+    this.catalog = new ModelCatalog(parts.repository, parts.router, parts.stats);
+    this.traceSettings = new TraceSettings(parts.monitoring.tracing.enabled);
+    this.shadows = new ShadowMirror({
+      resolve: (t) => parts.repository.resolve(t.model, t.version),
+      execute,
+      record: (req, target, resp, err, ctx) => parts.monitoring.requestDone(req, target, resp, err, ctx),
+      tracing: parts.monitoring.tracing,
+      router: parts.router,
+      maxInflight: parts.config.shadow.max_inflight,
+      draining: () => this.draining,
     });
-    this.metrics = new Metrics(() => this.servedViews());
   }
 
   /** Builds the gateway and loads every model in the repository (failures leave a model UNAVAILABLE). */
   static async create(opts: GatewayOptions): Promise<Gateway> {
-    const g = new Gateway(opts.config, opts.log ?? silentLogger);
     const c = opts.config;
-    g.monitoring = await Monitoring.create({ config: c, registry: g.metrics.registry, log: g.log, ...opts.monitoring });
+    const log = opts.log ?? silentLogger;
+    const repository = new ModelRepository({
+      root: c.model_repository,
+      modelDefaults: c.model_defaults,
+      cores: c.threads > 0 ? c.threads : availableParallelism(),
+      drainTimeoutMs: c.drain_timeout_s * 1000,
+      log,
+      startupModels: c.model_control_mode === 'none' || c.startup_models.includes('*') ? '*' : c.startup_models,
+    });
+    const metrics = new Metrics(() => servedViews(repository));
+    const stats = new InferenceStatistics();
+    const monitoring = await Monitoring.create({ config: c, registry: metrics.registry, log, ...opts.monitoring });
     const bindings = Object.fromEntries(Object.entries(c.models).flatMap(([m, s]) => (s.features === undefined ? [] : [[m, s.features]])));
-    g.features = await FeatureService.create({ views: c.features.views, bindings, redisUrl: c.redis.url, log: g.log, lookupTimeoutMs: c.features.lookup_timeout_ms });
-    subscribe(BATCH_COMPLETE_CHANNEL, g.onBatch);
-    subscribe(MODEL_LOAD_CHANNEL, g.onModelState);
-    await g.repository.loadAll();
+    const features = await FeatureService.create({ views: c.features.views, bindings, redisUrl: c.redis.url, log, lookupTimeoutMs: c.features.lookup_timeout_ms });
+    features.watchModels((m, v) => (repository.has(m, v) ? repository.resolve(m, v).signature : null));
+    await repository.loadAll();
     // routes are checked against the served models, so they come after the models load
-    const store = await createRouteStore({ redisUrl: c.redis.url, log: g.log });
-    const repo = g.repository;
-    g.router = await Router.create({
+    const store = await createRouteStore({ redisUrl: c.redis.url, log });
+    const router = await Router.create({
       routes: c.routes,
       store,
-      log: g.log,
+      log,
       catalog: {
-        has: (m, v) => repo.isReady(m, v),
-        versions: (m) => repo.index(true).filter((e) => e.name === m).map((e) => e.version),
+        has: (m, v) => repository.isReady(m, v),
+        versions: (m) => repository.index(true).filter((e) => e.name === m).map((e) => e.version),
       },
     });
-    g.catalog = new ModelCatalog(repo, g.router, g.stats);
-    g.traceSettings = new TraceSettings(g.monitoring.tracing.enabled);
-    g.shadows = new ShadowMirror({ repository: repo, router: g.router, monitoring: g.monitoring, maxInflight: c.shadow.max_inflight, draining: () => g.draining });
-    return g;
+    return new Gateway({ config: c, log, repository, metrics, stats, monitoring, features, router });
   }
 
   /** Ready = not draining and at least one model version ready (KServe's server readiness). */
@@ -170,11 +172,9 @@ export class Gateway {
         }
         ctx.featuresUs = (performance.now() - started) * 1000;
       }
-      const items = validateRequest(req, target.signature, target.maxBatchSize, `model "${target.name}" version "${target.version}"`);
       // Triton's classification extension: checked before the run, applied to the answer only
       const classes = req.outputs === null ? null : planClassification(req, target);
-      if (req.deadline <= performance.now()) throw deadlineExceeded(target.name, target.version);
-      const resp = await target.scheduler.enqueue(req, items);
+      const resp = await execute(req, target, `model "${target.name}" version "${target.version}"`);
       if (shm) writeSharedMemoryOutputs(req, resp, this.sharedMemory);
       if (ctx.featuresDefaulted !== null) (resp.parameters ??= {}).features_defaulted = ctx.featuresDefaulted;
       if (decision !== null) {
@@ -251,20 +251,8 @@ export class Gateway {
    * rejects with 400 for a malformed item and 404 when nothing is known of the id.
    */
   async feedback(item: unknown): Promise<FeedbackResult> {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      throw new GatewayError('SY_ERR_BAD_REQUEST', 'feedback must be a JSON object {"id": "<request id>", "label": <value>} and/or "reward": <number>, or an array of them');
-    }
-    const f = item as Record<string, unknown>;
-    for (const k of Object.keys(f)) {
-      if (k !== 'id' && k !== 'label' && k !== 'reward') throw new GatewayError('SY_ERR_BAD_REQUEST', `feedback has an unknown field "${k.slice(0, 64)}"; expected "id", "label" and/or "reward"`);
-    }
-    if (f.label === undefined && f.reward === undefined) {
-      throw new GatewayError('SY_ERR_BAD_REQUEST', 'feedback needs "label" (ground truth) or "reward" (bandit reward) besides "id"');
-    }
+    const f = parseFeedbackItem(item);
     const id = f.id;
-    if (typeof id !== 'string' || id === '') {
-      throw new GatewayError('SY_ERR_BAD_REQUEST', `feedback "id" is ${describeValue(id)}; expected the non-empty request id (the response's "id" or x-request-id header)`);
-    }
     const result: FeedbackResult = { id, label: null, reward: null };
     if (f.label !== undefined) result.label = await this.monitoring.label(id, f.label);
     if (f.reward !== undefined) result.reward = await this.router.feedback(id, f.reward);
@@ -361,25 +349,6 @@ export class Gateway {
     }
   }
 
-  /** One span per executed batch, linked from every traced request in it (tracing on only). */
-  private batchSpan(m: BatchCompleteEvent): void {
-    if (m.traces === null) return;
-    const tracing = this.monitoring.tracing;
-    const s = tracing.startBatchSpan(m.traces as (RequestSpan | null)[], { model: m.model, version: m.version, items: m.items }, m.dispatchedAt);
-    tracing.endSpan(s, m.error ? 'batch failed' : null, m.dispatchedAt + m.computeUs / 1000);
-  }
-
-  private servedViews(): ServedModelView[] {
-    return this.repository.served().map((v) => ({
-      name: v.name,
-      version: v.version,
-      provider: v.provider,
-      instances: v.pool.instances,
-      queued: v.scheduler.queued,
-      inflight: v.scheduler.inflight,
-    }));
-  }
-
   /**
    * Stops accepting (new requests are answered 503), lets queued requests finish (bounded by
    * drain_timeout_s) and stops the workers. Monitoring keeps running: the 503s answered
@@ -400,12 +369,33 @@ export class Gateway {
 
   private async closeAll(): Promise<void> {
     await Promise.all([this.monitoring.close(), this.features.close(), this.router.close()]);
-    unsubscribe(BATCH_COMPLETE_CHANNEL, this.onBatch);
-    unsubscribe(MODEL_LOAD_CHANNEL, this.onModelState);
     this.metrics.close();
     this.stats.close();
     this.sharedMemory.close();
   }
+}
+
+/**
+ * The pipeline's last steps, for a request already resolved to `target` (a primary or a
+ * shadow copy): validate against the signature (`label` names the target in errors), refuse
+ * a request whose deadline passed, queue it in the version's scheduler.
+ */
+function execute(req: InferRequest, target: LoadedVersion, label: string): Promise<InferResponse> {
+  const items = validateRequest(req, target.signature, target.maxBatchSize, label);
+  if (req.deadline <= performance.now()) throw deadlineExceeded(target.name, target.version);
+  return target.scheduler.enqueue(req, items);
+}
+
+/** What the metrics read on each scrape from the models being served. */
+function servedViews(repository: ModelRepository): ServedModelView[] {
+  return repository.served().map((v) => ({
+    name: v.name,
+    version: v.version,
+    provider: v.provider,
+    instances: v.pool.instances,
+    queued: v.scheduler.queued,
+    inflight: v.scheduler.inflight,
+  }));
 }
 
 function hasInput(req: InferRequest, name: string): boolean {

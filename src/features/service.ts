@@ -1,6 +1,8 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Redis } from 'ioredis';
 import type { FeatureBindingConfig, FeatureViewConfig } from '../config/index.js';
 import { GatewayError, Tensor, allocate, type InferRequest, type ModelSignature, type NumericArray, type Logger } from '../core/index.js';
+import { MODEL_LOAD_CHANNEL, type ModelLoadEvent } from '../repository/diagnostics.js';
 import { FeatureCache, type Clock } from './cache.js';
 import { compileFeatures, type FeatureBinding } from './compile.js';
 import { FeatureLookupEvent, lookupChannel } from './diagnostics.js';
@@ -104,6 +106,7 @@ export class FeatureService {
   private readonly timeoutMs: number;
   private readonly log: Logger;
   private storeFailing = false;
+  private onModelState: ((msg: unknown) => void) | null = null;
 
   private constructor(store: FeatureStore, bindings: ReadonlyMap<string, FeatureBinding>, caches: ReadonlyMap<FeatureView, FeatureCache>, timeoutMs: number, log: Logger) {
     this.store = store;
@@ -138,6 +141,30 @@ export class FeatureService {
       store = await MemoryFeatureStore.load(views.values(), log);
     }
     return new FeatureService(store, bindings, caches, opts.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS, log);
+  }
+
+  /**
+   * Warns, each time a version of a bound model becomes ready, about what keeps its signature
+   * from taking the binding's tensor (checkSignature): its requests would fail validation.
+   * `signatureOf` gives the ready version's signature (null when it is gone again).
+   */
+  watchModels(signatureOf: (model: string, version: string) => ModelSignature | null): void {
+    this.unwatchModels();
+    this.onModelState = (msg: unknown): void => {
+      const m = msg as ModelLoadEvent;
+      if (m.state !== 'READY' || this.binding(m.model) === null) return;
+      const signature = signatureOf(m.model, m.version);
+      if (signature === null) return;
+      for (const problem of this.checkSignature(m.model, signature)) {
+        this.log.warn('feature binding does not fit the model; its requests will fail validation', { model: m.model, version: m.version, problem });
+      }
+    };
+    subscribe(MODEL_LOAD_CHANNEL, this.onModelState);
+  }
+
+  private unwatchModels(): void {
+    if (this.onModelState !== null) unsubscribe(MODEL_LOAD_CHANNEL, this.onModelState);
+    this.onModelState = null;
   }
 
   /** The binding of a model, or null when no input of it is filled from features. */
@@ -225,6 +252,7 @@ export class FeatureService {
   }
 
   async close(): Promise<void> {
+    this.unwatchModels();
     await this.store.close();
   }
 

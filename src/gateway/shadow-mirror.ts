@@ -1,14 +1,20 @@
 import { performance } from 'node:perf_hooks';
-import { InferRequest, toGatewayError, validateRequest, type InferResponse } from '../core/index.js';
+import { GatewayError, InferRequest, toGatewayError, type InferResponse } from '../core/index.js';
 import { PipelineContext } from './pipeline-context.js';
-import type { LoadedVersion, ModelRepository } from '../repository/index.js';
+import type { LoadedVersion } from '../repository/index.js';
 import type { Decision, Router, Target } from '../routing/index.js';
-import type { Monitoring } from '../telemetry/index.js';
+import type { Tracing } from '../telemetry/index.js';
 
+/**
+ * The gateway's pipeline steps a shadow copy goes through, as a primary request does:
+ * resolve its target, execute (validate, deadline, enqueue), record (request log, drift).
+ */
 export interface ShadowMirrorOptions {
-  readonly repository: ModelRepository;
+  readonly resolve: (t: Target) => LoadedVersion;
+  readonly execute: (req: InferRequest, target: LoadedVersion, label: string) => Promise<InferResponse>;
+  readonly record: (req: InferRequest, target: LoadedVersion | null, resp: InferResponse | null, err: GatewayError | null, ctx: PipelineContext) => void;
+  readonly tracing: Tracing;
   readonly router: Router;
-  readonly monitoring: Monitoring;
   /** copies running at once; beyond it new ones are dropped and counted (shadow.max_inflight) */
   readonly maxInflight: number;
   /** true once the gateway stops: no new copies */
@@ -57,20 +63,19 @@ export class ShadowMirror {
     ctx.route = d.route;
     ctx.policy = d.policy;
     ctx.target = t.key;
-    const tracing = this.opts.monitoring.tracing;
+    const tracing = this.opts.tracing;
     const span = tracing.startSpan(parent.span, 'shadow_call', { 'switchyard.target': t.key });
     let target: LoadedVersion | null = null;
     try {
-      target = this.opts.repository.resolve(t.model, t.version);
-      const items = validateRequest(req, target.signature, target.maxBatchSize, `shadow target "${t.key}"`);
-      const out = await target.scheduler.enqueue(req, items);
+      target = this.opts.resolve(t);
+      const out = await this.opts.execute(req, target, `shadow target "${t.key}"`);
       this.opts.router.recordShadow(d, t, { kind: 'compared', primary: resp.outputs, shadow: out.outputs });
-      this.opts.monitoring.requestDone(req, target, out, null, ctx);
+      this.opts.record(req, target, out, null, ctx);
       tracing.endSpan(span);
     } catch (e) {
       const err = toGatewayError(e);
       this.opts.router.recordShadow(d, t, { kind: err.code === 'SY_ERR_QUEUE_FULL' ? 'dropped' : 'failed' });
-      this.opts.monitoring.requestDone(req, target, null, err, ctx);
+      this.opts.record(req, target, null, err, ctx);
       tracing.endSpan(span, err.message);
     }
   }

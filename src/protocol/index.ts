@@ -21,3 +21,4 @@ export {
   writeSharedMemoryOutputs,
   type SharedMemoryRef,
 } from './shared-memory-tensors.js';
+export { parseFeedbackItem, type FeedbackItem } from './feedback.js';

@@ -8,6 +8,7 @@ import type { Logger } from '../core/index.js';
 import { readLabels } from './labels.js';
 import { LoadedVersion } from './loaded-version.js';
 import { checkModelName, confined, isDirectory, isFile, isValidModelName, isValidVersion } from './paths.js';
+import { MODEL_LOAD_CHANNEL, type ModelLoadEvent } from './diagnostics.js';
 
 export type VersionState = 'READY' | 'UNAVAILABLE' | 'LOADING' | 'UNLOADING';
 
@@ -18,8 +19,6 @@ export interface IndexEntry {
   reason: string;
 }
 
-/** Published on every version state change: { model, version, state, reason, provider, durationMs }. */
-export const MODEL_LOAD_CHANNEL = 'switchyard:model:load';
 const loadChannel = channel(MODEL_LOAD_CHANNEL);
 
 class VersionEntry {
@@ -345,7 +344,10 @@ export class ModelRepository {
       const deliberate = v.served === null && (reason === 'unloaded' || reason === 'server stopping' || reason === 'not selected by version_policy');
       (deliberate ? this.opts.log.info : this.opts.log.warn)('model version unavailable', { model: entry.name, version: v.version, reason });
     }
-    if (loadChannel.hasSubscribers) loadChannel.publish({ model: entry.name, version: v.version, state, reason, provider, durationMs });
+    if (loadChannel.hasSubscribers) {
+      const event: ModelLoadEvent = { model: entry.name, version: v.version, state, reason, provider, durationMs };
+      loadChannel.publish(event);
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  * analysis), bandit (Thompson sampling, UCB1, epsilon-greedy) — with shadow traffic,
  * pinning, feedback, admin operations with audit, and memory or Redis state.
  */
-export { Router, ROUTE_ACTIONS, CONFIG_ACTOR, type FeedbackOutcome, type RouteAction, type RouterOptions, type ShadowOutcome } from './router.js';
+export { Router, ROUTE_ACTIONS, CONFIG_ACTOR, type FeedbackOutcome, type RouteAdmin, type RouteAction, type RouterOptions, type ShadowOutcome } from './router.js';
 export { Decision, type RouteRequest } from './decision.js';
 export { Target, TARGET_HEADER, parseTargetHeader } from './target.js';
 export type { Catalog } from './catalog.js';

@@ -91,6 +91,9 @@ const MAX_REQUEST_ID = 256;
 /** Canary windows are kept in a shared store this long (seconds). */
 const WINDOW_TTL_S = 7 * 86400;
 
+/** What the admin API (REST /admin/routes, the CLI through it) may do to routes. */
+export type RouteAdmin = Pick<Router, 'list' | 'get' | 'put' | 'patch' | 'remove' | 'action' | 'audit'>;
+
 export class Router {
   private readonly store: RouteStore;
   private readonly catalog: Catalog;

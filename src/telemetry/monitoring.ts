@@ -1,16 +1,21 @@
 /**
  * Monitoring: the request log, the label join with online evaluation, drift detection and
- * tracing, built together from the server config. The gateway holds one and calls:
+ * tracing, built together from the server config. It subscribes to the batch events (batch
+ * spans, worker deaths logged) and the model load events (a version that stops serving
+ * drops its drift windows). The gateway holds one and calls:
  *   tracing.startRequestSpan(...)  when a request arrives (null when tracing is off)
  *   requestDone(...)               once per finished request and per shadow call (sync)
  *   label(id, value)               from POST /v2/feedback
  *   close()                        after the last request, before exit (flushes the log)
  * The parts are public for finer-grained use (requestLog.write, drift.observe…).
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { BATCH_COMPLETE_CHANNEL, type BatchCompleteEvent } from '../batching/diagnostics.js';
 import type { ServerConfig } from '../config/index.js';
+import { MODEL_LOAD_CHANNEL, type ModelLoadEvent } from '../repository/diagnostics.js';
 import type { GatewayError, InferRequest, InferResponse, Logger } from '../core/index.js';
 import { DriftMonitor, type ObservedModel } from './drift/index.js';
 import { Evaluator, type LabelOutcome } from './evaluation/index.js';
@@ -69,12 +74,39 @@ export class Monitoring {
   readonly tracing: Tracing;
   readonly payloadSampleRate: number;
   private closing: Promise<void> | null = null;
+  private readonly logger: Logger;
+  /**
+   * Per executed batch: a worker thread that died (crashed, exited, ran out of memory) fails
+   * its batch and piscina starts another in its place; the log says so once per batch, not
+   * once per request. With tracing, one span per batch linked from every traced request in it.
+   */
+  private readonly onBatch = (msg: unknown): void => {
+    const m = msg as BatchCompleteEvent;
+    if (m.failure !== null && m.failure.code === 'SY_ERR_WORKER_DIED') {
+      this.logger.error('model instance stopped while running a batch; its requests got 503 and a new instance is starting', {
+        model: m.model,
+        version: m.version,
+        requests: m.requests,
+        cause: m.failure.cause instanceof Error ? m.failure.cause.message : String(m.failure.cause),
+      });
+    }
+    if (m.traces !== null) {
+      const s = this.tracing.startBatchSpan(m.traces as (RequestSpan | null)[], { model: m.model, version: m.version, items: m.items }, m.dispatchedAt);
+      this.tracing.endSpan(s, m.error ? 'batch failed' : null, m.dispatchedAt + m.computeUs / 1000);
+    }
+  };
+  /** A version that stopped serving: its drift windows go. */
+  private readonly onModelState = (msg: unknown): void => {
+    const m = msg as ModelLoadEvent;
+    if (m.state !== 'READY' && m.state !== 'LOADING') this.drift.forget(m.model, m.version);
+  };
 
   private constructor(opts: MonitoringOptions, tracing: Tracing) {
     const c = opts.config;
     const redis = opts.redis ?? null;
     const redisUrl = c.redis.url;
     this.tracing = tracing;
+    this.logger = opts.log;
     this.payloadSampleRate = c.request_log.payload_sample_rate;
     this.requestLog = new RequestLogWriter({
       sinks: opts.sinks ?? createSinks(c.request_log.sinks, { redis, redisUrl }),
@@ -86,6 +118,8 @@ export class Monitoring {
     });
     this.evaluator = new Evaluator({ config: c.evaluation, log: opts.log, registry: opts.registry, redis, redisUrl });
     this.drift = new DriftMonitor({ config: c.drift, root: c.model_repository, log: opts.log, registry: opts.registry, timer: opts.driftTimer });
+    subscribe(BATCH_COMPLETE_CHANNEL, this.onBatch);
+    subscribe(MODEL_LOAD_CHANNEL, this.onModelState);
   }
 
   /** Builds the monitoring of a server config; starts tracing when the environment asks for it. */
@@ -163,6 +197,8 @@ export class Monitoring {
   /** Flushes the request log (bounded by close_timeout_s), stops the drift timer, closes stores and tracing. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      unsubscribe(BATCH_COMPLETE_CHANNEL, this.onBatch);
+      unsubscribe(MODEL_LOAD_CHANNEL, this.onModelState);
       this.drift.close();
       await Promise.allSettled([this.requestLog.close(), this.evaluator.close()]);
       await this.tracing.shutdown();

@@ -47,7 +47,7 @@ function auditLimit(query: string): number {
 }
 
 export function registerRouteAdmin(app: TemplatedApp, gateway: Gateway): void {
-  const router = () => gateway.router;
+  const router = () => gateway.routes;
 
   /** Checks access and runs `fn`; a throw or a rejection becomes the error response. */
   const handle = (res: HttpResponse, req: HttpRequest, withBody: boolean, fn: (call: AdminCall, body: unknown) => Promise<unknown> | unknown, status = 200): void => {
