@@ -30,6 +30,7 @@ COPY schema ./schema
 COPY examples/switchyard.yaml ./examples/switchyard.yaml
 COPY examples/models ./examples/models
 COPY examples/features ./examples/features
+COPY deploy/k8s/kserve/switchyard-kserve.yaml ./deploy/k8s/kserve/switchyard-kserve.yaml
 COPY scripts/image-build.sh ./scripts/image-build.sh
 RUN npm run build && bash scripts/image-build.sh /app
 

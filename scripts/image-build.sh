@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lays out the gateway image's /app in DEST: production node_modules (Linux x64 native binaries
-# only), dist/, bin/, schema/ and the example repository with everything examples/switchyard.yaml
-# reads (models, features) plus the folder it writes request logs to (examples/logs).
+# only), dist/, bin/, schema/, the example repository with everything examples/switchyard.yaml
+# reads (models, features) plus the folder it writes request logs to (examples/logs), and the
+# KServe runtime's config (config/kserve.yaml).
 # The Dockerfile RUNs this, and test/deploy/image-layout.test.ts runs it into a temp folder and
 # serves from it read-only, so the two cannot drift apart.
 #
@@ -67,11 +68,14 @@ fi
 rm -f "$dest/.npmrc"
 
 # the program and what the default command (serve --config examples/switchyard.yaml) reads
-rm -rf "$dest/dist" "$dest/bin" "$dest/schema" "$dest/examples"
+rm -rf "$dest/dist" "$dest/bin" "$dest/schema" "$dest/examples" "$dest/config"
 cp -R "$src/dist" "$src/bin" "$src/schema" "$dest/"
 mkdir -p "$dest/examples"
 cp -R "$src/examples/models" "$src/examples/features" "$dest/examples/"
 cp "$src/examples/switchyard.yaml" "$dest/examples/"
+# the config the KServe runtime starts with (deploy/k8s/kserve/servingruntime.yaml)
+mkdir -p "$dest/config"
+cp "$src/deploy/k8s/kserve/switchyard-kserve.yaml" "$dest/config/kserve.yaml"
 # request_log's file sink writes logs/requests.jsonl beside the config; the Dockerfile gives
 # this folder to the node user and declares it a volume
 mkdir -p "$dest/examples/logs"

@@ -25,12 +25,28 @@ interface ServeOptions {
   config?: string;
   modelControlMode?: string;
   loadModel?: string[];
+  modelRepository?: string;
+  modelName?: string;
+  httpPort?: string;
+  grpcPort?: string;
 }
+
+/** serve's flags and the environment variables they set (so a bad value is reported as the variable's). */
+const SERVE_FLAG_VARIABLES: readonly (readonly [keyof ServeOptions, string])[] = [
+  ['modelControlMode', 'SWITCHYARD_MODEL_CONTROL_MODE'],
+  ['modelRepository', 'SWITCHYARD_MODEL_REPOSITORY'],
+  ['modelName', 'SWITCHYARD_MODEL_NAME'],
+  ['httpPort', 'SWITCHYARD_HTTP_PORT'],
+  ['grpcPort', 'SWITCHYARD_GRPC_PORT'],
+];
 
 async function serve(opts: ServeOptions): Promise<void> {
   // the flags are Triton's, and win over the file and the environment as the variables do
   const env = { ...process.env };
-  if (opts.modelControlMode !== undefined) env.SWITCHYARD_MODEL_CONTROL_MODE = opts.modelControlMode;
+  for (const [flag, variable] of SERVE_FLAG_VARIABLES) {
+    const value = opts[flag];
+    if (typeof value === 'string') env[variable] = value;
+  }
   if (opts.loadModel !== undefined) env.SWITCHYARD_STARTUP_MODELS = opts.loadModel.join(',');
   const config = configOrExit(opts.config, env);
   const log = createLogger(config.log_level);
@@ -67,6 +83,10 @@ export function main(argv: string[]): void {
     .option('-c, --config <file>', 'YAML config file (see examples/switchyard.yaml); env SWITCHYARD_* override it')
     .option('--model-control-mode <mode>', 'none (load every model) or explicit (load only --load-model ones); sets model_control_mode')
     .option('--load-model <name>', 'with explicit mode: a model to load at startup, "*" for all; repeat for more; sets startup_models', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--model-repository <dir>', 'the model repository (relative to the current directory); sets model_repository')
+    .option('--model-name <name>', "serve --model-repository as this one model's folder (KServe's /mnt/models); sets model_name")
+    .option('--http-port <port>', 'sets http.port')
+    .option('--grpc-port <port>', 'sets grpc.port')
     .action((opts: ServeOptions) => serve(opts));
   program
     .command('doctor')

@@ -112,6 +112,7 @@ export class Gateway {
       drainTimeoutMs: config.drain_timeout_s * 1000,
       log,
       startupModels: config.model_control_mode === 'none' || config.startup_models.includes('*') ? '*' : config.startup_models,
+      singleModel: config.model_name,
     });
     this.metrics = new Metrics(() => this.servedViews());
   }

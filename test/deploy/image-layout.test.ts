@@ -135,6 +135,10 @@ describe('the image file system (scripts/image-build.sh)', () => {
     execFileSync(process.execPath, args, { env: { ...process.env, SWITCHYARD_HTTP_PORT: String(port) }, stdio: 'pipe' });
   });
 
+  it("carries the KServe runtime's config where deploy/k8s/kserve/servingruntime.yaml points", () => {
+    expect(readFileSync(path.join(app, 'config', 'kserve.yaml'), 'utf8')).toBe(readFileSync(path.join(ROOT, 'deploy', 'k8s', 'kserve', 'switchyard-kserve.yaml'), 'utf8'));
+  });
+
   it('answers ready and infers, with features from examples/features', async () => {
     const ready = await fetch(`http://127.0.0.1:${port}/v2/health/ready`);
     expect(ready.status).toBe(200);
