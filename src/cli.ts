@@ -4,6 +4,7 @@ import { doctor, formatDoctor } from './doctor.js';
 import { loadFeatures } from './features/index.js';
 import { addRoutesCommand } from './routes-cli.js';
 import { addBenchCommand } from './bench-cli.js';
+import { versionFolder } from './repository/index.js';
 import { startServer } from './serve.js';
 import { SERVER_VERSION } from './protocol/index.js';
 import { SampleFileError, createLogger, writeReferenceFile } from './telemetry/index.js';
@@ -77,6 +78,8 @@ async function serve(opts: ServeOptions): Promise<void> {
 export function main(argv: string[]): void {
   const program = new Command();
   program.name('switchyard').description('Model serving gateway: KServe v2 over REST, dynamic batching, ONNX Runtime').version(SERVER_VERSION);
+  // the program's --version only before a command: `drift reference --version 1` is the model's
+  program.enablePositionalOptions();
   program
     .command('serve')
     .description('serve a model repository')
@@ -130,8 +133,13 @@ export function main(argv: string[]): void {
     .option('-c, --config <file>', 'YAML config file naming the model repository')
     .action(async (opts: { model: string; version: string; file: string; config?: string }) => {
       const config = configOrExit(opts.config);
+      if (config.model_name !== null && opts.model !== config.model_name) {
+        process.stderr.write(`switchyard: the model repository is the one model "${config.model_name}" (model_name); --model ${opts.model} is not in it\n`);
+        process.exit(2);
+      }
       try {
-        const r = await writeReferenceFile({ root: config.model_repository, model: opts.model, version: opts.version, file: opts.file });
+        const folder = versionFolder(config.model_repository, config.model_name, opts.model, opts.version);
+        const r = await writeReferenceFile({ root: config.model_repository, model: opts.model, version: opts.version, folder, file: opts.file });
         process.stdout.write(`wrote ${r.path}: ${r.columns.length} columns, ${r.sampleSize} values in the largest\n`);
       } catch (e) {
         if (e instanceof SampleFileError) {

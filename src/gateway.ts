@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config/index.js';
 import { GatewayError, InferRequest, deadlineExceeded, newRequestId, toGatewayError, validateRequest, type InferResponse, type Protocol } from './core/index.js';
 import { BATCH_COMPLETE_CHANNEL, type BatchCompleteEvent } from './batching/index.js';
-import { MODEL_LOAD_CHANNEL, ModelRepository, type LoadedVersion } from './repository/index.js';
+import { MODEL_LOAD_CHANNEL, ModelRepository, versionFolder, type LoadedVersion } from './repository/index.js';
 import { FeatureService } from './features/index.js';
 import { PipelineContext } from './pipeline-context.js';
 import { createRouteStore, feedbackUnknown, Router, type Decision, type RouteRequest } from './routing/index.js';
@@ -121,7 +121,13 @@ export class Gateway {
   static async create(opts: GatewayOptions): Promise<Gateway> {
     const g = new Gateway(opts.config, opts.log ?? silentLogger);
     const c = opts.config;
-    g.monitoring = await Monitoring.create({ config: c, registry: g.metrics.registry, log: g.log, ...opts.monitoring });
+    g.monitoring = await Monitoring.create({
+      config: c,
+      registry: g.metrics.registry,
+      log: g.log,
+      versionFolder: (model, version) => versionFolder(c.model_repository, c.model_name, model, version),
+      ...opts.monitoring,
+    });
     const bindings = Object.fromEntries(Object.entries(c.models).flatMap(([m, s]) => (s.features === undefined ? [] : [[m, s.features]])));
     g.features = await FeatureService.create({ views: c.features.views, bindings, redisUrl: c.redis.url, log: g.log, lookupTimeoutMs: c.features.lookup_timeout_ms });
     subscribe(BATCH_COMPLETE_CHANNEL, g.onBatch);

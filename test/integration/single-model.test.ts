@@ -3,13 +3,13 @@
  * lays out /mnt/models. Run through the real CLI with the KServe runtime's own config and
  * flags (deploy/k8s/kserve/servingruntime.yaml), and in-process for the version-folder layout.
  */
-import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config/index.js';
-import { ROOT, serve } from '../helpers/cli.js';
+import { BIN, ROOT, cleanEnv, serve } from '../helpers/cli.js';
 import { EXAMPLE_MODELS, getJson, postJson, startTestServer, tabularRequest, tabularRows, type TestServer } from '../helpers/server.js';
 
 const KSERVE_CONFIG = join(ROOT, 'deploy', 'k8s', 'kserve', 'switchyard-kserve.yaml');
@@ -89,6 +89,38 @@ describe('a single-model folder with version folders', () => {
     for (const v of ['1', '2']) expect((await postJson(`${t.url}/v2/models/scorer/versions/${v}/infer`, tabularRequest(tabularRows(2)))).status).toBe(200);
     const index = await postJson(`${t.url}/v2/repository/index`, {});
     expect((index.json as unknown as { name: string }[]).map((e) => e.name)).toEqual(['scorer', 'scorer']);
+  });
+});
+
+describe('drift references of a single-model folder', () => {
+  let t: TestServer;
+  let dir: string;
+  const env = () => cleanEnv({ SWITCHYARD_MODEL_REPOSITORY: dir, SWITCHYARD_MODEL_NAME: 'scorer' });
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'switchyard-one-flat-'));
+    cpSync(join(EXAMPLE_MODELS, 'tabular', '1', 'model.onnx'), join(dir, 'model.onnx'));
+    const header = Array.from({ length: 16 }, (_, i) => `x[${i}]`).join(',');
+    const rows = Array.from({ length: 200 }, (_, r) => Array.from({ length: 16 }, (_, c) => (((r * 31 + c * 7) % 97) / 97).toFixed(4)).join(','));
+    writeFileSync(join(dir, 'sample.csv'), `${header}\n${rows.join('\n')}\n`);
+    execFileSync(process.execPath, [BIN, 'drift', 'reference', '--model', 'scorer', '--version', '1', '--file', join(dir, 'sample.csv')], { env: env(), stdio: 'pipe' });
+    t = await startTestServer({ model_name: 'scorer' }, dir, { monitoring: { driftTimer: false } });
+  });
+  afterAll(async () => {
+    await t.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('`drift reference` writes the folder\'s own reference.json, and the gateway compares against it', async () => {
+    expect(existsSync(join(dir, 'reference.json'))).toBe(true);
+    for (let i = 0; i < 5; i++) expect((await postJson(`${t.url}/v2/models/scorer/infer`, tabularRequest(tabularRows(4)))).status).toBe(200);
+    await t.server.gateway.monitoring.drift.settled();
+    t.server.gateway.monitoring.drift.compute();
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/switchyard_drift_reference_columns\{model="scorer",version="1",source="file"\} 16/);
+  });
+
+  it('`drift reference` refuses a model the folder is not', () => {
+    expect(() => execFileSync(process.execPath, [BIN, 'drift', 'reference', '--model', 'other', '--version', '1', '--file', join(dir, 'sample.csv')], { env: env(), stdio: 'pipe' })).toThrow(/one model "scorer"/);
   });
 });
 
