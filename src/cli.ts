@@ -25,12 +25,28 @@ interface ServeOptions {
   config?: string;
   modelControlMode?: string;
   loadModel?: string[];
+  modelRepository?: string;
+  modelName?: string;
+  httpPort?: string;
+  grpcPort?: string;
 }
+
+/** serve's flags and the environment variables they set (so a bad value is reported as the variable's). */
+const SERVE_FLAG_VARIABLES: readonly (readonly [keyof ServeOptions, string])[] = [
+  ['modelControlMode', 'SWITCHYARD_MODEL_CONTROL_MODE'],
+  ['modelRepository', 'SWITCHYARD_MODEL_REPOSITORY'],
+  ['modelName', 'SWITCHYARD_MODEL_NAME'],
+  ['httpPort', 'SWITCHYARD_HTTP_PORT'],
+  ['grpcPort', 'SWITCHYARD_GRPC_PORT'],
+];
 
 async function serve(opts: ServeOptions): Promise<void> {
   // the flags are Triton's, and win over the file and the environment as the variables do
   const env = { ...process.env };
-  if (opts.modelControlMode !== undefined) env.SWITCHYARD_MODEL_CONTROL_MODE = opts.modelControlMode;
+  for (const [flag, variable] of SERVE_FLAG_VARIABLES) {
+    const value = opts[flag];
+    if (typeof value === 'string') env[variable] = value;
+  }
   if (opts.loadModel !== undefined) env.SWITCHYARD_STARTUP_MODELS = opts.loadModel.join(',');
   const config = configOrExit(opts.config, env);
   const log = createLogger(config.log_level);
@@ -62,12 +78,18 @@ async function serve(opts: ServeOptions): Promise<void> {
 export function main(argv: string[]): void {
   const program = new Command();
   program.name('switchyard').description('Model serving gateway: KServe v2 over REST, dynamic batching, ONNX Runtime').version(SERVER_VERSION);
+  // the program's --version only before a command: `drift reference --version 1` is the model's
+  program.enablePositionalOptions();
   program
     .command('serve')
     .description('serve a model repository')
     .option('-c, --config <file>', 'YAML config file (see examples/switchyard.yaml); env SWITCHYARD_* override it')
     .option('--model-control-mode <mode>', 'none (load every model) or explicit (load only --load-model ones); sets model_control_mode')
     .option('--load-model <name>', 'with explicit mode: a model to load at startup, "*" for all; repeat for more; sets startup_models', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--model-repository <dir>', 'the model repository (relative to the current directory); sets model_repository')
+    .option('--model-name <name>', "serve --model-repository as this one model's folder (KServe's /mnt/models); sets model_name")
+    .option('--http-port <port>', 'sets http.port')
+    .option('--grpc-port <port>', 'sets grpc.port')
     .action((opts: ServeOptions) => serve(opts));
   program
     .command('doctor')
@@ -113,9 +135,15 @@ export function main(argv: string[]): void {
     .option('-c, --config <file>', 'YAML config file naming the model repository')
     .action(async (opts: { model: string; version: string; file: string; config?: string }) => {
       const config = configOrExit(opts.config);
+      if (config.model_name !== null && opts.model !== config.model_name) {
+        process.stderr.write(`switchyard: the model repository is the one model "${config.model_name}" (model_name); --model ${opts.model} is not in it\n`);
+        process.exit(2);
+      }
       const { SampleFileError, writeReferenceFile } = await import('./telemetry/index.js');
+      const { versionFolder } = await import('./repository/paths.js');
       try {
-        const r = await writeReferenceFile({ root: config.model_repository, model: opts.model, version: opts.version, file: opts.file });
+        const folder = versionFolder(config.model_repository, config.model_name, opts.model, opts.version);
+        const r = await writeReferenceFile({ root: config.model_repository, model: opts.model, version: opts.version, folder, file: opts.file });
         process.stdout.write(`wrote ${r.path}: ${r.columns.length} columns, ${r.sampleSize} values in the largest\n`);
       } catch (e) {
         if (e instanceof SampleFileError) {

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config/index.js';
 import { GatewayError, InferRequest, deadlineExceeded, newRequestId, toGatewayError, validateRequest, silentLogger, REQUEST_END_CHANNEL, type InferResponse, type Protocol, type Logger, type RequestEnd } from './core/index.js';
-import { ModelRepository, parseConfigOverride, type IndexEntry, type LoadedVersion } from './repository/index.js';
+import { ModelRepository, parseConfigOverride, versionFolder, type IndexEntry, type LoadedVersion } from './repository/index.js';
 import { FeatureService } from './features/index.js';
 import { PipelineContext } from './gateway/pipeline-context.js';
 import { createRouteStore, feedbackUnknown, Router, type Decision, type RouteAdmin, type RouteRequest } from './routing/index.js';
@@ -109,10 +109,17 @@ export class Gateway {
       drainTimeoutMs: c.drain_timeout_s * 1000,
       log,
       startupModels: c.model_control_mode === 'none' || c.startup_models.includes('*') ? '*' : c.startup_models,
+      singleModel: c.model_name,
     });
     const metrics = new Metrics(() => servedViews(repository));
     const stats = new InferenceStatistics();
-    const monitoring = await Monitoring.create({ config: c, registry: metrics.registry, log, ...opts.monitoring });
+    const monitoring = await Monitoring.create({
+      config: c,
+      registry: metrics.registry,
+      log,
+      versionFolder: (model, version) => versionFolder(c.model_repository, c.model_name, model, version),
+      ...opts.monitoring,
+    });
     const bindings = Object.fromEntries(Object.entries(c.models).flatMap(([m, s]) => (s.features === undefined ? [] : [[m, s.features]])));
     const features = await FeatureService.create({ views: c.features.views, bindings, redisUrl: c.redis.url, log, lookupTimeoutMs: c.features.lookup_timeout_ms });
     features.watchModels((m, v) => (repository.has(m, v) ? repository.resolve(m, v).signature : null));

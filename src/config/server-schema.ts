@@ -158,6 +158,12 @@ export const ServerConfigSchema = Type.Object(
       default: './models',
       description: "folder of models (<model>/<version>/model.onnx); a relative path is read from the config file's folder",
     }),
+    model_name: Type.Union([Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$' }), Type.Null()], {
+      default: null,
+      description:
+        "null: model_repository holds one folder per model. A name: model_repository is that one model's folder (KServe's /mnt/models), with <version>/model.onnx folders or, without any, a model.onnx of its own served as version 1",
+      expected: 'a model name (letters, digits, "_", "-" and "." not first, at most 128 characters) or null',
+    }),
     model_control_mode: Type.Union([Type.Literal('none'), Type.Literal('explicit')], {
       default: 'none',
       description:

@@ -65,11 +65,21 @@ export interface RepositoryOptions {
   log: Logger;
   /** the models loadAll() loads: every one in the root ('*'), or these (model_control_mode explicit) */
   startupModels: '*' | readonly string[];
+  /**
+   * null: the root holds one folder per model. A name: the root is that one model's folder
+   * (config `model_name`; KServe's storage initializer puts one model in /mnt/models): its
+   * `<version>/model.onnx` folders, or, when it has none, a `model.onnx` directly in the root,
+   * served as version 1.
+   */
+  singleModel?: string | null;
 }
+
+/** The version a single-model root's own model.onnx is served as. */
+const FLAT_VERSION = '1';
 
 /**
  * The model repository: `<root>/<model>/<version>/model.onnx` with an optional
- * `<root>/<model>/config.yaml`. Owns every LoadedVersion; resolve() hands one out for a
+ * `<root>/<model>/config.yaml` (or, with `singleModel`, the root is the one model's folder). Owns every LoadedVersion; resolve() hands one out for a
  * single request, and a version swapped out by a reload keeps serving what was routed to it
  * until it has drained.
  */
@@ -92,10 +102,7 @@ export class ModelRepository {
    */
   async loadAll(): Promise<void> {
     if (!isDirectory(this.opts.root)) throw new Error(`model repository ${this.opts.root} is not a directory`);
-    const found = readdirSync(this.opts.root, { withFileTypes: true })
-      .filter((d) => isValidModelName(d.name) && isDirectory(join(this.opts.root, d.name)))
-      .map((d) => d.name)
-      .sort();
+    const found = this.modelNames();
     const wanted = this.opts.startupModels;
     if (wanted !== '*') {
       const missing = wanted.filter((n) => !found.includes(n));
@@ -127,7 +134,7 @@ export class ModelRepository {
     }
     const entry = this.entry(name);
     const run = entry.pending.then(() => this.doLoad(entry, override)).catch((e: unknown) => {
-      if (entry.versions.size === 0 && this.models.get(name) === entry && !isDirectory(join(this.opts.root, name))) this.models.delete(name);
+      if (entry.versions.size === 0 && this.models.get(name) === entry && !this.inRoot(name)) this.models.delete(name);
       throw e;
     });
     entry.pending = run.catch(() => undefined);
@@ -142,7 +149,7 @@ export class ModelRepository {
     const run = entry.pending.then(async () => {
       await this.doUnload(entry, 'unloaded');
       entry.versions.clear();
-      if (!isDirectory(join(this.opts.root, name)) && this.models.get(name) === entry) this.models.delete(name);
+      if (!this.inRoot(name) && this.models.get(name) === entry) this.models.delete(name);
     });
     entry.pending = run.catch(() => undefined);
     return run;
@@ -157,7 +164,7 @@ export class ModelRepository {
     const entry = this.models.get(name);
     if (entry === undefined) {
       // in the repository but never loaded (explicit model control): say how to load it
-      if (isValidModelName(name) && isDirectory(join(this.opts.root, name))) throw modelNotServed(name, version, 'not loaded');
+      if (isValidModelName(name) && this.inRoot(name)) throw modelNotServed(name, version, 'not loaded');
       throw modelNotFound(name);
     }
     if (version === null) {
@@ -198,11 +205,7 @@ export class ModelRepository {
   index(readyOnly = false): IndexEntry[] {
     const out: IndexEntry[] = [];
     const names = new Set(this.models.keys());
-    if (isDirectory(this.opts.root)) {
-      for (const d of readdirSync(this.opts.root, { withFileTypes: true })) {
-        if (isValidModelName(d.name) && isDirectory(join(this.opts.root, d.name))) names.add(d.name);
-      }
-    }
+    for (const name of this.modelNames()) names.add(name);
     for (const name of [...names].sort()) {
       const entry = this.models.get(name);
       if (entry === undefined || entry.versions.size === 0) {
@@ -230,6 +233,50 @@ export class ModelRepository {
     await Promise.all([...this.models.values()].map((e) => e.pending.then(() => this.doUnload(e, 'server stopping'))));
   }
 
+  /** The models the root holds, sorted. */
+  private modelNames(): string[] {
+    if (!isDirectory(this.opts.root)) return [];
+    const single = this.opts.singleModel ?? null;
+    if (single !== null) return [single];
+    return readdirSync(this.opts.root, { withFileTypes: true })
+      .filter((d) => isValidModelName(d.name) && isDirectory(join(this.opts.root, d.name)))
+      .map((d) => d.name)
+      .sort();
+  }
+
+  /** A model's folder (symlinks resolved, inside the root), or null when the root has no such model. */
+  private modelDir(name: string): string | null {
+    const single = this.opts.singleModel ?? null;
+    if (single !== null) return name === single && isDirectory(this.opts.root) ? confined(this.opts.root) : null;
+    const dir = confined(this.opts.root, name);
+    return dir !== null && isDirectory(dir) ? dir : null;
+  }
+
+  private inRoot(name: string): boolean {
+    return this.modelDir(name) !== null;
+  }
+
+  /**
+   * version → model file of a model folder: its `<version>/model.onnx` folders; a single-model
+   * root without any serves its own model.onnx as version 1.
+   */
+  private versionFiles(dir: string): Map<string, string> {
+    const out = new Map<string, string>();
+    const versions = readdirSync(dir, { withFileTypes: true })
+      .map((d) => d.name)
+      .filter((v) => isValidVersion(v))
+      .sort((a, b) => Number(a) - Number(b));
+    for (const v of versions) {
+      const file = confined(dir, v, 'model.onnx');
+      if (file !== null && isFile(file)) out.set(v, file);
+    }
+    if (out.size === 0 && (this.opts.singleModel ?? null) !== null) {
+      const flat = confined(dir, 'model.onnx');
+      if (flat !== null && isFile(flat)) out.set(FLAT_VERSION, flat);
+    }
+    return out;
+  }
+
   private entry(name: string): ModelEntry {
     let e = this.models.get(name);
     if (e === undefined) {
@@ -241,7 +288,8 @@ export class ModelRepository {
 
   private readConfig(name: string, override: Record<string, unknown> | null): ModelConfig {
     if (override !== null) return resolveModelConfig(override, this.opts.modelDefaults, `the config override of ${name}`);
-    const file = confined(this.opts.root, name, 'config.yaml');
+    const dir = this.modelDir(name);
+    const file = dir === null ? null : confined(dir, 'config.yaml');
     const display = `${name}/config.yaml`;
     const partial = file !== null && isFile(file) ? parseModelConfig(readFileSync(file, 'utf8'), display) : null;
     return resolveModelConfig(partial, this.opts.modelDefaults, display);
@@ -249,8 +297,8 @@ export class ModelRepository {
 
   private async doLoad(entry: ModelEntry, override: Record<string, unknown> | null): Promise<void> {
     const { name } = entry;
-    const dir = confined(this.opts.root, name);
-    if (dir === null || !isDirectory(dir)) {
+    const dir = this.modelDir(name);
+    if (dir === null) {
       this.fail(entry, `no directory "${name}" in the model repository`);
       throw new GatewayError('SY_ERR_LOAD_FAILED', `failed to load "${name}": no such model directory in the repository`);
     }
@@ -264,10 +312,8 @@ export class ModelRepository {
       this.fail(entry, reason);
       throw new GatewayError('SY_ERR_LOAD_FAILED', `failed to load "${name}": ${reason}`);
     }
-    const available = readdirSync(dir, { withFileTypes: true })
-      .map((d) => d.name)
-      .filter((v) => isValidVersion(v) && confined(dir, v, 'model.onnx') !== null && isFile(join(dir, v, 'model.onnx')))
-      .sort((a, b) => Number(a) - Number(b));
+    const files = this.versionFiles(dir);
+    const available = [...files.keys()];
     const wanted = selectVersions(available, config.version_policy);
     if (wanted.length === 0) {
       const reason = available.length === 0 ? 'no version directory with a model.onnx' : 'version_policy selects none of the versions present';
@@ -285,7 +331,7 @@ export class ModelRepository {
         }
         if (v.served === null) this.setState(entry, v, 'LOADING', '', null, 0);
         const started = performance.now();
-        const modelPath = confined(dir, version, 'model.onnx');
+        const modelPath = files.get(version) ?? null;
         try {
           if (modelPath === null) throw new Error('model.onnx resolves outside the repository');
           const loaded = await LoadedVersion.load({ name, version, modelPath, config, labels, cores: this.opts.cores });

@@ -47,6 +47,16 @@ export function confined(root: string, ...parts: string[]): string | null {
   return real;
 }
 
+/**
+ * The folder a model version's files (model.onnx, reference.json) live in:
+ * `<root>/<model>/<version>`, or with a single-model root (config model_name)
+ * `<root>/<version>` when that has a model.onnx, else the root itself (its own model.onnx).
+ */
+export function versionFolder(root: string, singleModel: string | null, model: string, version: string): string {
+  if (singleModel === null) return join(root, model, version);
+  return isFile(join(root, version, 'model.onnx')) ? join(root, version) : root;
+}
+
 export function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();

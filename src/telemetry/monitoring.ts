@@ -45,6 +45,8 @@ export interface MonitoringOptions {
   readonly tracing?: Tracing;
   /** false: no drift timer; call drift.compute() (tests) */
   readonly driftTimer?: boolean;
+  /** where a model version's reference.json lies; default <model_repository>/<model>/<version> */
+  readonly versionFolder?: (model: string, version: string) => string;
 }
 
 /** What the gateway knows about a request beyond the request and response. Every field is optional. */
@@ -117,7 +119,7 @@ export class Monitoring {
       registry: opts.registry,
     });
     this.evaluator = new Evaluator({ config: c.evaluation, log: opts.log, registry: opts.registry, redis, redisUrl });
-    this.drift = new DriftMonitor({ config: c.drift, root: c.model_repository, log: opts.log, registry: opts.registry, timer: opts.driftTimer });
+    this.drift = new DriftMonitor({ config: c.drift, root: c.model_repository, versionFolder: opts.versionFolder, log: opts.log, registry: opts.registry, timer: opts.driftTimer });
     subscribe(BATCH_COMPLETE_CHANNEL, this.onBatch);
     subscribe(MODEL_LOAD_CHANNEL, this.onModelState);
   }

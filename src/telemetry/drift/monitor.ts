@@ -26,6 +26,8 @@ export interface DriftMonitorOptions {
   readonly config: DriftConfig;
   /** the model repository root: references are read from <root>/<model>/<version>/reference.json */
   readonly root: string;
+  /** where a version's reference.json lies instead (a single-model repository: config model_name) */
+  readonly versionFolder?: (model: string, version: string) => string;
   readonly log: Logger;
   /** where the drift gauges are registered; a private registry when left out */
   readonly registry?: Registry;
@@ -38,7 +40,7 @@ export class DriftMonitor {
   private readonly enabled: boolean;
   private readonly sampleRate: number;
   private readonly settings: DriftSettings;
-  private readonly root: string;
+  private readonly folder: (model: string, version: string) => string;
   private readonly log: Logger;
   private readonly models = new Map<string, Map<string, ModelDrift>>();
   private readonly loads = new Set<Promise<void>>();
@@ -55,7 +57,8 @@ export class DriftMonitor {
       psiThreshold: c.psi_threshold,
       ksThreshold: c.ks_threshold,
     };
-    this.root = opts.root;
+    const root = opts.root;
+    this.folder = opts.versionFolder ?? ((model, version) => path.join(root, model, version));
     this.log = opts.log;
     this.metrics = new DriftMetrics(opts.registry ?? new Registry());
     if (this.enabled && opts.timer !== false) {
@@ -98,7 +101,7 @@ export class DriftMonitor {
   }
 
   private async loadReference(drift: ModelDrift): Promise<void> {
-    const file = path.join(this.root, drift.model, drift.version, REFERENCE_FILE);
+    const file = path.join(this.folder(drift.model, drift.version), REFERENCE_FILE);
     let reference: ReferenceFile | null = null;
     try {
       reference = parseReferenceFile(await readFile(file, 'utf8'));

@@ -9,6 +9,8 @@ export interface WriteReferenceOptions {
   readonly root: string;
   readonly model: string;
   readonly version: string;
+  /** the version's folder, when not <root>/<model>/<version> (a single-model repository) */
+  readonly folder?: string;
   /** the sample: .jsonl / .ndjson / .json or .csv (see sample-file.ts) */
   readonly file: string;
   /** stamped in `created` (default: now) */
@@ -35,7 +37,7 @@ const PLAIN_NAME = /^(?!\.\.?$)[^/\\]+$/;
 export async function writeReferenceFile(opts: WriteReferenceOptions): Promise<WrittenReference> {
   if (!PLAIN_NAME.test(opts.model)) throw new SampleFileError(`model name "${opts.model}" is not a folder name`);
   if (!PLAIN_NAME.test(opts.version)) throw new SampleFileError(`version "${opts.version}" is not a folder name`);
-  const folder = path.join(opts.root, opts.model, opts.version);
+  const folder = opts.folder ?? path.join(opts.root, opts.model, opts.version);
   const isDir = await stat(folder).then((s) => s.isDirectory(), () => false);
   if (!isDir) throw new SampleFileError(`model "${opts.model}" has no version folder "${opts.version}" in the model repository`);
   const sample = await readSampleFile(opts.file).catch((e: unknown) => {
