@@ -26,7 +26,7 @@ import {
 import { readBinaryTensor } from './binary.js';
 import { namesSharedMemory, sharedMemoryPlaceholder } from './shared-memory-tensors.js';
 import { type BytesEncoding, type ExactSource, decodeJsonData } from './elements.js';
-import { type JsonObject, describeValue, invalid, isObject, jsonTypeOf, parseJsonBytes, parseJsonExactIntegers } from './json-text.js';
+import { type JsonObject, MAX_CONTROL_JSON_DEPTH, describeValue, invalid, isObject, jsonTypeOf, nestsDeeperThan, parseJsonBytes, parseJsonExactIntegers } from './json-text.js';
 
 const DATATYPE_LIST = DATATYPES.join(', ');
 const SHAPE_EXPECTED = 'an array of non-negative integers';
@@ -106,9 +106,18 @@ class BinarySection implements ExactSource {
   }
 }
 
-function optionalObject(v: unknown, what: string): JsonObject | null {
+/**
+ * A `parameters` object (of the request, an input or an output), or null. Its values are kept
+ * on the request as they were sent, for whatever later reads or writes them; a 200,000-deep
+ * array in one was accepted, and JSON.stringify of it overflows the stack. Nesting is bounded
+ * as for control bodies, by a walk of the parameters only (not of the whole body).
+ */
+function parametersOf(v: unknown, what: string): JsonObject | null {
   if (v === undefined || v === null) return null;
   if (!isObject(v)) throw invalid(`${what} must be an object, got ${jsonTypeOf(v)}`);
+  if (nestsDeeperThan(v, MAX_CONTROL_JSON_DEPTH)) {
+    throw invalid(`${what} nests deeper than ${MAX_CONTROL_JSON_DEPTH} levels; parameter values are expected to be strings, numbers or booleans`);
+  }
   return v;
 }
 
@@ -140,7 +149,7 @@ function readInput(raw: unknown, index: number, bin: BinarySection): Tensor {
     );
   }
   const shape = readShape(label, raw.shape);
-  const params = optionalObject(raw.parameters, `${label}: "parameters"`);
+  const params = parametersOf(raw.parameters, `${label}: "parameters"`);
   const size = params === null ? undefined : params.binary_data_size;
   const hasData = raw.data !== undefined;
   let data: TensorData;
@@ -175,7 +184,7 @@ function readOutput(raw: unknown, index: number, binaryDefault: boolean): Reques
   if (typeof name !== 'string' || name === '') {
     throw invalid(`outputs[${index}]: ${name === undefined ? 'missing "name"' : `"name" is ${describeValue(name)}`}; expected a non-empty string`);
   }
-  const params = optionalObject(raw.parameters, `output "${name}": "parameters"`);
+  const params = parametersOf(raw.parameters, `output "${name}": "parameters"`);
   let binary = binaryDefault;
   if (params !== null) {
     const b = params.binary_data;
@@ -275,7 +284,7 @@ function decodeParsedRequest(
 ): InferRequest {
   const id = json.id;
   if (id !== undefined && id !== null && typeof id !== 'string') throw invalid(`"id" must be a string, got ${describeValue(id)}`);
-  const params = optionalObject(json.parameters, '"parameters"');
+  const params = parametersOf(json.parameters, '"parameters"');
 
   const rawInputs = json.inputs;
   if (!Array.isArray(rawInputs)) {

@@ -263,6 +263,21 @@ describe('decodeInferRequest: bad input', () => {
     );
   });
 
+  it('parameters of the request, an input or an output nested deeper than 32 levels are refused (a 200,000-deep one was kept)', () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const x = '{"name":"x","datatype":"FP32","shape":[1],"data":[1]}';
+    for (const [text, what] of [
+      [`{"parameters":{"p":${deep}},"inputs":[${x}]}`, '"parameters"'],
+      [`{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1],"parameters":{"p":${deep}}}]}`, 'input "x": "parameters"'],
+      [`{"inputs":[${x}],"outputs":[{"name":"y","parameters":{"p":${deep}}}]}`, 'output "y": "parameters"'],
+    ]) {
+      expectInvalid(() => decodeInferRequest(new TextEncoder().encode(text), null, 'm', null, 0), `${what} nests deeper than 32 levels; parameter values are expected to be strings, numbers or booleans`);
+    }
+    // 32 levels, the parameters object itself included, are fine
+    const ok = decode({ inputs: [], parameters: { p: JSON.parse(`${'['.repeat(31)}${']'.repeat(31)}`) as unknown } });
+    expect(ok.parameters).not.toBeNull();
+  });
+
   it('JSON BYTES data is bounded per request before its elements are made (21M "" in 64 MB had no bound)', () => {
     const n = (1 << 20) + 1;
     const text = `{"inputs":[{"name":"s","datatype":"BYTES","shape":[${n}],"data":[${'"",'.repeat(n - 1)}""]}]}`;
