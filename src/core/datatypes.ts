@@ -124,9 +124,10 @@ export function elementCount(shape: readonly number[]): number {
 }
 
 /**
- * BYTES elements one tensor of a request may hold: each decoded element is an object of its
- * own (~120 B of heap even when empty), so 16 million of them in a 64 MB body cost ~2 GB
- * before any model check. Well above what a serving request sends.
+ * BYTES elements one request may hold, all its tensors together: each decoded element is an
+ * object of its own (~110 B of heap even when empty), so 16 million of them in a 64 MB body
+ * cost ~2 GB before any model check, and this bounds one request's to ~115 MB. Well above
+ * what a serving request sends.
  */
 export const MAX_BYTES_ELEMENTS = 1 << 20;
 

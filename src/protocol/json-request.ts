@@ -14,16 +14,19 @@ import {
   DATATYPES,
   type Datatype,
   InferRequest,
+  MAX_BYTES_ELEMENTS,
   type Protocol,
   type RequestedOutput,
   Tensor,
   type TensorData,
+  elementCount,
   isDatatype,
+  shapeToString,
 } from '../core/index.js';
 import { readBinaryTensor } from './binary.js';
 import { namesSharedMemory, sharedMemoryPlaceholder } from './shared-memory-tensors.js';
 import { type BytesEncoding, type ExactSource, decodeJsonData } from './elements.js';
-import { type JsonObject, describeValue, invalid, isObject, jsonTypeOf, parseJsonBytes, parseJsonExactIntegers } from './json-text.js';
+import { type JsonObject, MAX_CONTROL_JSON_DEPTH, describeValue, invalid, isObject, jsonTypeOf, nestsDeeperThan, parseJsonBytes, parseJsonExactIntegers } from './json-text.js';
 
 const DATATYPE_LIST = DATATYPES.join(', ');
 const SHAPE_EXPECTED = 'an array of non-negative integers';
@@ -38,13 +41,34 @@ class BinarySection implements ExactSource {
   /** null when the request had no Inference-Header-Content-Length */
   readonly headerLength: number | null;
   offset: number;
+  /** BYTES elements of the inputs read so far (see countBytes) */
+  bytesElements: number;
   private exact: unknown;
 
   constructor(body: Uint8Array, headerLength: number | null) {
     this.body = body;
     this.headerLength = headerLength;
     this.offset = headerLength ?? body.byteLength;
+    this.bytesElements = 0;
     this.exact = undefined;
+  }
+
+  /**
+   * Counts a BYTES input's elements against MAX_BYTES_ELEMENTS for the whole request, before
+   * it is decoded: each element becomes an object of its own (~110 B of heap), so a bound per
+   * tensor alone let 16 inputs of 1M empty elements (a 64 MB binary body) cost 1.7 GB, and
+   * JSON data of 21M "" elements had no bound at all.
+   */
+  countBytes(label: string, shape: readonly number[]): void {
+    const count = elementCount(shape);
+    this.bytesElements += count;
+    if (this.bytesElements > MAX_BYTES_ELEMENTS) {
+      throw invalid(
+        this.bytesElements === count
+          ? `${label}: shape ${shapeToString(shape)} has ${count} BYTES elements; at most ${MAX_BYTES_ELEMENTS} are accepted in one request (split the request)`
+          : `${label}: shape ${shapeToString(shape)} brings the request's BYTES elements to ${this.bytesElements}; at most ${MAX_BYTES_ELEMENTS} are accepted in one request, all inputs together (split the request)`,
+      );
+    }
   }
 
   exactData(index: number): unknown {
@@ -82,9 +106,18 @@ class BinarySection implements ExactSource {
   }
 }
 
-function optionalObject(v: unknown, what: string): JsonObject | null {
+/**
+ * A `parameters` object (of the request, an input or an output), or null. Its values are kept
+ * on the request as they were sent, for whatever later reads or writes them; a 200,000-deep
+ * array in one was accepted, and JSON.stringify of it overflows the stack. Nesting is bounded
+ * as for control bodies, by a walk of the parameters only (not of the whole body).
+ */
+function parametersOf(v: unknown, what: string): JsonObject | null {
   if (v === undefined || v === null) return null;
   if (!isObject(v)) throw invalid(`${what} must be an object, got ${jsonTypeOf(v)}`);
+  if (nestsDeeperThan(v, MAX_CONTROL_JSON_DEPTH)) {
+    throw invalid(`${what} nests deeper than ${MAX_CONTROL_JSON_DEPTH} levels; parameter values are expected to be strings, numbers or booleans`);
+  }
   return v;
 }
 
@@ -116,7 +149,7 @@ function readInput(raw: unknown, index: number, bin: BinarySection): Tensor {
     );
   }
   const shape = readShape(label, raw.shape);
-  const params = optionalObject(raw.parameters, `${label}: "parameters"`);
+  const params = parametersOf(raw.parameters, `${label}: "parameters"`);
   const size = params === null ? undefined : params.binary_data_size;
   const hasData = raw.data !== undefined;
   let data: TensorData;
@@ -127,8 +160,10 @@ function readInput(raw: unknown, index: number, bin: BinarySection): Tensor {
     data = sharedMemoryPlaceholder(dt);
   } else if (size !== undefined && size !== null) {
     if (hasData) throw invalid(`${label}: has both "data" and parameters.binary_data_size; send one of them`);
+    if (dt === 'BYTES') bin.countBytes(label, shape);
     data = readBinaryTensor(label, dt, shape, bin.take(label, size));
   } else if (hasData) {
+    if (dt === 'BYTES') bin.countBytes(label, shape);
     data = decodeJsonData(label, dt, shape, raw.data, bytesEncoding(label, dt, params), bin, index);
   } else {
     throw invalid(`${label}: has neither "data" nor parameters.binary_data_size; send one of them`);
@@ -149,7 +184,7 @@ function readOutput(raw: unknown, index: number, binaryDefault: boolean): Reques
   if (typeof name !== 'string' || name === '') {
     throw invalid(`outputs[${index}]: ${name === undefined ? 'missing "name"' : `"name" is ${describeValue(name)}`}; expected a non-empty string`);
   }
-  const params = optionalObject(raw.parameters, `output "${name}": "parameters"`);
+  const params = parametersOf(raw.parameters, `output "${name}": "parameters"`);
   let binary = binaryDefault;
   if (params !== null) {
     const b = params.binary_data;
@@ -249,7 +284,7 @@ function decodeParsedRequest(
 ): InferRequest {
   const id = json.id;
   if (id !== undefined && id !== null && typeof id !== 'string') throw invalid(`"id" must be a string, got ${describeValue(id)}`);
-  const params = optionalObject(json.parameters, '"parameters"');
+  const params = parametersOf(json.parameters, '"parameters"');
 
   const rawInputs = json.inputs;
   if (!Array.isArray(rawInputs)) {

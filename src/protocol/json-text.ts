@@ -86,6 +86,27 @@ export function nestingDepthOver(b: Uint8Array, max: number): number | null {
   return null;
 }
 
+/** Whether parsed JSON `v` (itself level 1) holds arrays/objects nested deeper than `max`; iterative. */
+export function nestsDeeperThan(v: unknown, max: number): boolean {
+  const stack: unknown[] = [v];
+  const depths: number[] = [1];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    const d = depths.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (d > max) return true;
+    const children = Array.isArray(x) ? x : Object.values(x);
+    for (let i = 0; i < children.length; i++) {
+      const c: unknown = children[i];
+      if (typeof c === 'object' && c !== null) {
+        stack.push(c);
+        depths.push(d + 1);
+      }
+    }
+  }
+  return false;
+}
+
 function malformed(e: unknown): GatewayError {
   const why = e instanceof Error ? e.message : String(e);
   return new GatewayError('SY_ERR_MALFORMED_JSON', `malformed JSON: ${why}`);

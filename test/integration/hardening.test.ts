@@ -130,7 +130,7 @@ describe('hardening', () => {
     const body = Buffer.concat([header, Buffer.alloc(count * 4)]);
     const r = await fetch(`${t.url}/v2/models/dtypes/infer`, { method: 'POST', body, headers: { 'inference-header-content-length': String(header.length) } });
     expect(r.status).toBe(400);
-    expect(((await r.json()) as { error: string }).error).toMatch(/shape \[1,1048577\] has 1048577 BYTES elements; at most 1048576 are accepted in one tensor/);
+    expect(((await r.json()) as { error: string }).error).toMatch(/shape \[1,1048577\] has 1048577 BYTES elements; at most 1048576 are accepted in one request/);
     await stillServes();
   });
 });

@@ -199,11 +199,21 @@ describe('Triton binary extension: requests', () => {
       const r = rawBody(bytesInput(one.byteLength, [1e12]), one);
       expectInvalid(
         () => decodeInferRequest(r.body, r.headerLength, 'm', null, 0),
-        'input "s": shape [1000000000000] has 1000000000000 BYTES elements; at most 1048576 are accepted in one tensor (split the request)',
+        'input "s": shape [1000000000000] has 1000000000000 BYTES elements; at most 1048576 are accepted in one request (split the request)',
       );
       // under the cap, the data that is missing is what is said
       const small = rawBody(bytesInput(one.byteLength, [1000]), one);
       expectInvalid(() => decodeInferRequest(small.body, small.headerLength, 'm', null, 0), 'input "s": binary_data_size 6 holds 1 BYTES elements but shape [1000] needs 1000');
+    });
+
+    it('BYTES elements are bounded per request, not only per tensor (16 inputs of 2^20 empty elements once cost 1.7 GB)', () => {
+      const n = 600_000;
+      const inputs = ['a', 'b'].map((name) => ({ name, datatype: 'BYTES', shape: [n], parameters: { binary_data_size: 4 * n } }));
+      const r = rawBody({ inputs }, new Uint8Array(8 * n));
+      expectInvalid(
+        () => decodeInferRequest(r.body, r.headerLength, 'm', null, 0),
+        'input "b": shape [600000] brings the request\'s BYTES elements to 1200000; at most 1048576 are accepted in one request, all inputs together (split the request)',
+      );
     });
   });
 });

@@ -263,6 +263,32 @@ describe('decodeInferRequest: bad input', () => {
     );
   });
 
+  it('parameters of the request, an input or an output nested deeper than 32 levels are refused (a 200,000-deep one was kept)', () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const x = '{"name":"x","datatype":"FP32","shape":[1],"data":[1]}';
+    for (const [text, what] of [
+      [`{"parameters":{"p":${deep}},"inputs":[${x}]}`, '"parameters"'],
+      [`{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1],"parameters":{"p":${deep}}}]}`, 'input "x": "parameters"'],
+      [`{"inputs":[${x}],"outputs":[{"name":"y","parameters":{"p":${deep}}}]}`, 'output "y": "parameters"'],
+    ]) {
+      expectInvalid(() => decodeInferRequest(new TextEncoder().encode(text), null, 'm', null, 0), `${what} nests deeper than 32 levels; parameter values are expected to be strings, numbers or booleans`);
+    }
+    // 32 levels, the parameters object itself included, are fine
+    const ok = decode({ inputs: [], parameters: { p: JSON.parse(`${'['.repeat(31)}${']'.repeat(31)}`) as unknown } });
+    expect(ok.parameters).not.toBeNull();
+  });
+
+  it('JSON BYTES data is bounded per request before its elements are made (21M "" in 64 MB had no bound)', () => {
+    const n = (1 << 20) + 1;
+    const text = `{"inputs":[{"name":"s","datatype":"BYTES","shape":[${n}],"data":[${'"",'.repeat(n - 1)}""]}]}`;
+    expectInvalid(
+      () => decodeInferRequest(new TextEncoder().encode(text), null, 'm', null, 0),
+      `input "s": shape [${n}] has ${n} BYTES elements; at most 1048576 are accepted in one request (split the request)`,
+    );
+    const half = { datatype: 'BYTES', shape: [600_000], data: new Array<string>(600_000).fill('') };
+    expect(errorOf(() => decode({ inputs: [{ name: 'a', ...half }, { name: 'b', ...half }] })).message).toMatch(/^input "b": shape \[600000\] brings the request's BYTES elements to 1200000; at most 1048576/);
+  });
+
   it('neither data nor binary_data_size; shared memory inputs wait for the gateway to read their region', () => {
     expectInvalid(() => one({ datatype: 'FP32', shape: [1] }), 'input "x": has neither "data" nor parameters.binary_data_size; send one of them');
     const shm = one({ datatype: 'FP32', shape: [2], parameters: { shared_memory_region: 'r', shared_memory_byte_size: 8 } }).inputs[0];

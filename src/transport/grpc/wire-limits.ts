@@ -98,7 +98,7 @@ export function checkInferRequestWire(b: Uint8Array): void {
   let outputs = 0;
   let raw = 0;
   let params = 0;
-  const typed = { n: 0 };
+  const typed = { n: 0, bytes: 0 };
   while (r.pos < r.end) {
     const tag = r.varint();
     const field = Math.floor(tag / 8);
@@ -124,7 +124,7 @@ function checkParametersOf(b: Uint8Array, start: number, end: number, paramsFiel
   }
 }
 
-function checkInput(b: Uint8Array, start: number, end: number, index: number, typed: { n: number }): void {
+function checkInput(b: Uint8Array, start: number, end: number, index: number, typed: { n: number; bytes: number }): void {
   const r = new Reader(b, start, end);
   let dims = 0;
   let params = 0;
@@ -142,9 +142,8 @@ function checkInput(b: Uint8Array, start: number, end: number, index: number, ty
 }
 
 /** InferTensorContents: 1-5 varints, 6 fp32 (4 bytes), 7 fp64 (8 bytes), 8 bytes_contents. */
-function countContents(b: Uint8Array, start: number, end: number, index: number, typed: { n: number }): void {
+function countContents(b: Uint8Array, start: number, end: number, index: number, typed: { n: number; bytes: number }): void {
   const r = new Reader(b, start, end);
-  let bytesElements = 0;
   while (r.pos < r.end) {
     const tag = r.varint();
     const field = Math.floor(tag / 8);
@@ -154,7 +153,8 @@ function countContents(b: Uint8Array, start: number, end: number, index: number,
     if (span !== null && field >= 1 && field <= 5) n = countVarints(b, span[0], span[1]);
     else if (span !== null && field === 6) n = (span[1] - span[0]) / 4;
     else if (span !== null && field === 7) n = (span[1] - span[0]) / 8;
-    else if (field === 8 && ++bytesElements > MAX_BYTES_ELEMENTS) throw over(`bytes_contents elements in inputs[${index}]`, bytesElements, MAX_BYTES_ELEMENTS);
+    // counted over the whole request: each becomes a view of its own (~110 B of heap)
+    else if (field === 8 && ++typed.bytes > MAX_BYTES_ELEMENTS) throw over(`bytes_contents elements (counted to inputs[${index}])`, typed.bytes, MAX_BYTES_ELEMENTS);
     typed.n += n;
     if (typed.n > MAX_TYPED_ELEMENTS) throw over('elements in typed contents', typed.n, MAX_TYPED_ELEMENTS);
   }

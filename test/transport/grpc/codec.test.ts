@@ -185,6 +185,11 @@ describe('ModelInferRequest → InferRequest', () => {
     ['fewer raw entries than inputs', { modelName: 'm', inputs: [x(), { ...x(), name: 'y' }], rawInputContents: [new Uint8Array(8)] }, /1 raw_input_contents for 2 inputs/],
     ['raw and typed mixed', { modelName: 'm', inputs: [x({ contents: { fp32Contents: [1, 2] } })], rawInputContents: [new Uint8Array(8)] }, /has contents while the request uses raw_input_contents/],
     ['a truncated BYTES element', { modelName: 'm', inputs: [{ name: 's', datatype: 'BYTES', shape: [1n] }], rawInputContents: [new Uint8Array([5, 0, 0, 0, 1])] }, /input "s" \(raw_input_contents\[0\]\): BYTES element 0 has length 5/],
+    [
+      'raw BYTES entries of more than 2^20 elements together',
+      { modelName: 'm', inputs: ['a', 'b'].map((name) => ({ name, datatype: 'BYTES', shape: [600_000n] })), rawInputContents: [new Uint8Array(2_400_000), new Uint8Array(2_400_000)] },
+      /input "b": shape \[600000\] brings the request's BYTES elements to 1200000; at most 1048576 are accepted in one request, all inputs together/,
+    ],
     ['a negative dimension', { modelName: 'm', inputs: [x({ shape: [-1n] })] }, /shape \[-1\] has dimension -1 at 0; expected non-negative integers/],
     ['an unknown datatype', { modelName: 'm', inputs: [x({ datatype: 'FLOAT' })] }, /unknown datatype "FLOAT"; expected one of BOOL/],
     ['an input without a name', { modelName: 'm', inputs: [x({ name: '' })] }, /inputs\[0\]: missing name/],

@@ -19,6 +19,13 @@ function refusal(bytes: Uint8Array): string {
   throw new Error('expected a refusal');
 }
 
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n & 0x7f) | 0x80);
+  out.push(n);
+  return Buffer.from(out);
+}
+
 describe('ModelInferRequest wire limits', () => {
   it('accepts every request within the limits (property)', () => {
     const tensor = fc.record({
@@ -48,7 +55,18 @@ describe('ModelInferRequest wire limits', () => {
   it('refuses a shape of more than MAX_RANK dims, and too many typed or BYTES elements', () => {
     expect(refusal(wire({ inputs: [{ name: 'x', shape: Array.from({ length: MAX_RANK + 1 }, () => 1n) }] }))).toBe(`ModelInferRequest has ${MAX_RANK + 1} shape dims in inputs[0]; at most ${MAX_RANK} are accepted`);
     expect(refusal(wire({ inputs: [{ name: 'x', contents: { int64Contents: new Array<bigint>(MAX_TYPED_ELEMENTS + 1).fill(0n) } }] }))).toMatch(/has 4194305 elements in typed contents/);
-    expect(refusal(wire({ inputs: [{ name: 's', contents: { bytesContents: Array.from({ length: MAX_BYTES_ELEMENTS + 1 }, () => new Uint8Array(0)) } }] }))).toMatch(/has 1048577 bytes_contents elements in inputs\[0\]/);
+    expect(refusal(wire({ inputs: [{ name: 's', contents: { bytesContents: Array.from({ length: MAX_BYTES_ELEMENTS + 1 }, () => new Uint8Array(0)) } }] }))).toMatch(/has 1048577 bytes_contents elements \(counted to inputs\[0\]\)/);
+  });
+
+  it('counts bytes_contents elements over the whole request, not per input', () => {
+    // written by hand: 600,000 empty bytes_contents (tag 0x42, length 0) made through create() take seconds
+    const contents = Buffer.alloc(1_200_000);
+    for (let i = 0; i < contents.length; i += 2) contents[i] = 0x42;
+    const field = (tag: number, payload: Uint8Array) => Buffer.concat([Buffer.from([tag]), varint(payload.length), payload]);
+    // InferInputTensor { name: "s" (field 1), contents (field 5) }, twice as ModelInferRequest.inputs (field 5)
+    const input = field(0x2a, Buffer.concat([field(0x0a, Buffer.from('s')), field(0x2a, contents)]));
+    const twice = Buffer.concat([input, input]);
+    expect(refusal(twice)).toMatch(/has 1048577 bytes_contents elements \(counted to inputs\[1\]\)/);
   });
 
   it('refuses malformed framing instead of reading past the end', () => {
