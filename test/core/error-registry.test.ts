@@ -11,7 +11,7 @@ import { ERRORS, GatewayError, GrpcStatus, type ErrorCode } from '../../src/core
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 const CODES = Object.keys(ERRORS) as ErrorCode[];
-const GRPC_NAME = new Map(Object.entries(GrpcStatus).map(([name, n]) => [n, name]));
+const GRPC_NAME = new Map<number, string>(Object.entries(GrpcStatus).map(([name, n]) => [n, name]));
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
