@@ -6,13 +6,12 @@
  * updated.
  */
 import { GatewayError, modelNotFound } from '../core/errors.js';
-import { ArmTable, armPrefix, createAlgorithm } from './bandit/index.js';
-import { candidatePercent } from './canary/state.js';
-import { recordInWindow, rewardPrefix, stepWindow } from './canary/window.js';
+import type { ArmTable } from './bandit/index.js';
+import { recordInWindow } from './canary/window.js';
 import type { Catalog } from './catalog.js';
 import { CounterHash } from './counters.js';
 import { Decision, type RouteRequest } from './decision.js';
-import { BanditPolicy, BASELINE, CanaryPolicy, WeightedPolicy, type Policy } from './policies/index.js';
+import { BASELINE, policyOf, type Policy } from './policies/index.js';
 import type { Random } from './random.js';
 import { NO_SHADOWS, ShadowSelector } from './shadow/index.js';
 import { primaryTargets, type RouteSpec } from './spec.js';
@@ -58,48 +57,18 @@ export class LiveRoute {
     this.spec = spec;
     this.deps = deps;
     this.targets = Object.freeze(primaryTargets(spec).map((t) => new Target(t.model, t.version)));
-    this.stickyHeader = spec.policy === 'weighted' && spec.sticky !== undefined ? spec.sticky.header : null;
     this.counts = CounterHash.successor(
       previous?.counts ?? null,
       countsKey(this.name),
       this.targets.flatMap((t) => [`${t.key}|req`, `${t.key}|err`]),
     );
-    this.arms = null;
-    this.window = null;
-    this.credits = null;
-    this.canaryStep = null;
-    switch (spec.policy) {
-      case 'weighted':
-        this.policy = new WeightedPolicy(spec, this.targets, deps.random);
-        break;
-      case 'canary': {
-        const state = record.canary;
-        if (state === null) throw new Error(`canary route "${this.name}" has no canary state`);
-        this.policy = new CanaryPolicy(candidatePercent(spec, state), deps.random);
-        this.window = stepWindow(this.name, state, previous?.window ?? null);
-        const active = state.status === 'progressing' || state.status === 'paused';
-        this.canaryStep = active ? state.step : null;
-        const window = this.window.key;
-        // rewards count for the analysis of an active canary only
-        this.credits = active
-          ? [
-              { route: this.name, hash: window, prefix: rewardPrefix('baseline'), reward: 'g' },
-              { route: this.name, hash: window, prefix: rewardPrefix('candidate'), reward: 'g' },
-            ]
-          : null;
-        break;
-      }
-      case 'bandit': {
-        // statistics are kept per target across updates, unless the kind of reward changed
-        const kept = previous?.arms !== null && previous?.arms?.reward === spec.reward ? previous.arms.hash : null;
-        this.arms = new ArmTable(this.name, this.targets, spec.reward, kept);
-        this.policy = new BanditPolicy(createAlgorithm(spec), this.arms, deps.random);
-        const kind = spec.reward === 'bernoulli' ? 'b' : 'g';
-        const hash = this.arms.hash.key;
-        this.credits = this.targets.map((t) => ({ route: this.name, hash, prefix: armPrefix(t), reward: kind }));
-        break;
-      }
-    }
+    const live = policyOf(spec).build({ name: this.name, record, spec, targets: this.targets, random: deps.random, previous });
+    this.policy = live.picker;
+    this.stickyHeader = live.stickyHeader;
+    this.arms = live.arms;
+    this.window = live.window;
+    this.credits = live.credits;
+    this.canaryStep = live.canaryStep;
     this.shadows =
       spec.shadow.length === 0
         ? null

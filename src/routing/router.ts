@@ -22,32 +22,21 @@ import { GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/index.js';
 import { armsKey } from './bandit/arms.js';
 import { checkReward } from './bandit/index.js';
-import {
-  CANARY_ACTOR,
-  CanaryScheduler,
-  actionProblem,
-  afterAction,
-  afterAnalysis,
-  analyseStep,
-  candidatePercent,
-  sideStats,
-  summarise,
-  type CanaryAction,
-  type CanaryState,
-} from './canary/index.js';
+import { CanaryScheduler, type CanaryAction } from './canary/index.js';
 import type { Catalog } from './catalog.js';
-import { canarySummary, specChange, type Change } from './changes.js';
+import { specChange, type Change } from './changes.js';
 import { systemClock, type Clock } from './clock.js';
-import type { CounterHash } from './counters.js';
 import type { Decision, RouteRequest } from './decision.js';
-import { canaryChannel, feedbackChannel, requestChannel, shadowChannel, statsChannel, type RouteStats } from './diagnostics.js';
+import { feedbackChannel, requestChannel, shadowChannel, statsChannel, type RouteStats } from './diagnostics.js';
 import { badReward, conflict, invalidRoute, routeNotFound } from './errors.js';
+import { CanaryDriver } from './canary/driver.js';
 import { countsKey, LiveRoute } from './live-route.js';
+import { CounterSync } from './store/counter-sync.js';
 import { patchRouteSpec } from './patch.js';
 import type { Random } from './random.js';
-import { dueAt, RouteTable } from './route-table.js';
+import { RouteTable } from './route-table.js';
 import { compareOutputs, type ShadowComparison } from './shadow/index.js';
-import type { CanarySpec, RouteSpec } from './spec.js';
+import type { RouteSpec } from './spec.js';
 import type { AuditEntry, RouteStore } from './store/store.js';
 import type { Target } from './target.js';
 import { checkRouteSpec, parseRouteSpec } from './validate.js';
@@ -85,11 +74,7 @@ export const CONFIG_ACTOR = 'config';
 export const REPUBLISH_ACTOR = 'switchyard:republish';
 
 const MAX_ATTEMPTS = 3;
-const LOCK_MS = 10_000;
-const LOCK_RETRY_MS = 1000;
 const MAX_REQUEST_ID = 256;
-/** Canary windows are kept in a shared store this long (seconds). */
-const WINDOW_TTL_S = 7 * 86400;
 
 /** What the admin API (REST /admin/routes, the CLI through it) may do to routes. */
 export type RouteAdmin = Pick<Router, 'list' | 'get' | 'put' | 'patch' | 'remove' | 'action' | 'audit'>;
@@ -105,10 +90,11 @@ export class Router {
   private readonly statsIntervalMs: number;
   private readonly routes: RouteTable;
   private readonly scheduler: CanaryScheduler;
+  private readonly canary: CanaryDriver;
+  private readonly counters: CounterSync;
   private queue: Promise<unknown> = Promise.resolve();
   private syncTimer: unknown = null;
   private statsTimer: unknown = null;
-  private syncing = false;
   private closed = false;
   /** routes this replica wrote back into a store that had lost them (see republish) */
   private republished = 0;
@@ -127,8 +113,21 @@ export class Router {
     this.ownsStore = opts.ownsStore ?? true;
     this.syncIntervalMs = opts.syncIntervalMs ?? 250;
     this.statsIntervalMs = opts.statsIntervalMs ?? 1000;
-    this.scheduler = new CanaryScheduler(this.clock, (name) => this.onCanaryDue(name));
+    this.counters = new CounterSync(this.store);
+    // the scheduler calls the driver only once a step falls due, after the constructor
+    this.scheduler = new CanaryScheduler(this.clock, (name) => this.canary.onDue(name));
     this.routes = new RouteTable({ random: this.random, store: this.store, catalog: this.catalog }, this.scheduler, this.log);
+    this.canary = new CanaryDriver({
+      store: this.store,
+      routes: this.routes,
+      scheduler: this.scheduler,
+      clock: this.clock,
+      log: this.log,
+      serial: (fn) => this.serial(fn),
+      refresh: (name) => this.refresh(name),
+      sync: (hash, ttlS) => this.counters.sync(hash, ttlS),
+      closed: () => this.closed,
+    });
   }
 
   /**
@@ -148,8 +147,8 @@ export class Router {
         for (const [name, spec] of specs) await router.seed(name, spec);
       });
       if (router.store.shared) {
-        await router.syncAll();
-        router.every(router.syncIntervalMs, () => router.syncAll(), (t) => (router.syncTimer = t));
+        await router.counters.syncAll(router.routes.values());
+        router.every(router.syncIntervalMs, () => router.counters.syncAll(router.routes.values()), (t) => (router.syncTimer = t));
       }
       router.every(router.statsIntervalMs, async () => router.publishStats(), (t) => (router.statsTimer = t));
     } catch (e) {
@@ -290,25 +289,7 @@ export class Router {
     if (!ROUTE_ACTIONS.includes(action)) {
       throw new GatewayError('SY_ERR_BAD_REQUEST', `unknown route action ${JSON.stringify(String(action)).slice(0, 40)}; expected one of ${ROUTE_ACTIONS.join(', ')}`);
     }
-    return this.mutateRoute(name, (current) => {
-      if (current === null) throw routeNotFound(name);
-      const spec = current.spec;
-      const state = current.record.canary;
-      if (spec.policy !== 'canary' || state === null) {
-        throw new GatewayError('SY_ERR_BAD_REQUEST', `route "${name}" uses policy ${spec.policy}; ${action} applies to canary routes`);
-      }
-      const problem = actionProblem(state, action);
-      if (problem !== null) throw conflict(`route "${name}": ${problem}`);
-      const next = afterAction(spec, state, action, this.clock.now(), actor);
-      return {
-        record: { ...current.record, canary: next, updatedAt: this.clock.now() },
-        actor,
-        action,
-        before: canarySummary(spec, state),
-        after: canarySummary(spec, next),
-        dropCounters: [],
-      };
-    });
+    return this.mutateRoute(name, (current) => this.canary.actionChange(name, current, action, actor, () => routeNotFound(name)));
   }
 
   /** The latest audit entries, newest first (from the store: every replica's). */
@@ -326,7 +307,7 @@ export class Router {
     if (this.syncTimer !== null) this.clock.cancel(this.syncTimer);
     if (this.statsTimer !== null) this.clock.cancel(this.statsTimer);
     await this.queue.catch(() => undefined);
-    if (this.store.shared) await this.syncAll(true).catch(() => undefined);
+    if (this.store.shared) await this.counters.syncAll(this.routes.values()).catch(() => undefined);
     this.publishStats();
     if (this.ownsStore) await this.store.close();
   }
@@ -337,14 +318,13 @@ export class Router {
     const routes: RouteStats[] = [];
     for (const route of this.routes.values()) {
       const arms = route.arms;
-      const state = route.record.canary;
       routes.push({
         route: route.name,
         arms:
           arms === null
             ? null
             : route.targets.map((t, i) => ({ target: t.key, pulls: arms.pulls(i), rewards: arms.rewards(i), rewardSum: arms.sum(i), rewardMean: arms.mean(i) })),
-        canary: route.spec.policy === 'canary' && state !== null ? { status: state.status, step: state.step, percent: candidatePercent(route.spec, state) } : null,
+        canary: CanaryDriver.stats(route),
       });
     }
     statsChannel.publish({ routes });
@@ -469,7 +449,7 @@ export class Router {
       return null;
     }
     const route = this.routes.apply({ ...change.record, revision });
-    this.announceCanary(name, current?.record.canary ?? null, change.record.canary);
+    this.canary.announce(name, current?.record.canary ?? null, change.record.canary);
     return route === undefined ? null : routeView(route);
   }
 
@@ -488,97 +468,5 @@ export class Router {
       await this.refresh(name);
     }
     throw conflict(`route "${name}" from the config kept changing on other replicas while starting`);
-  }
-
-  // ---- canary ----------------------------------------------------------------------------------------
-
-  private onCanaryDue(name: string): void {
-    if (this.closed) return;
-    this.serial(() => this.decideStep(name)).catch((e: unknown) => {
-      this.log.warn('routing: canary analysis failed; retrying', { route: name, err: e });
-      if (!this.closed) this.scheduler.schedule(name, this.clock.now() + LOCK_RETRY_MS);
-    });
-  }
-
-  /** Analyses the due step of canary `name` if this replica gets the lock, and writes the outcome. */
-  private async decideStep(name: string): Promise<void> {
-    const before = this.routes.get(name);
-    const due = dueAt(before);
-    if (before === undefined || due === null) return;
-    if (this.clock.now() < due) {
-      this.scheduler.schedule(name, due);
-      return;
-    }
-    const token = await this.store.tryLock(`canary:${name}`, LOCK_MS);
-    if (token === null) {
-      this.scheduler.schedule(name, this.clock.now() + LOCK_RETRY_MS);
-      return;
-    }
-    try {
-      if (this.store.shared) {
-        await this.refresh(name);
-        if (this.routes.get(name) !== before) return; // another replica decided (the new state is scheduled)
-        if (before.window !== null) await this.syncHash(before.window, WINDOW_TTL_S);
-      }
-      const spec = before.spec as CanarySpec;
-      const state = before.record.canary as CanaryState;
-      const window = before.window as CounterHash;
-      const b = sideStats(window, 'baseline');
-      const c = sideStats(window, 'candidate');
-      const verdict = analyseStep(b, c, spec.analysis);
-      const now = this.clock.now();
-      const next = afterAnalysis(spec, state, verdict, { baseline: summarise(b), candidate: summarise(c) }, now);
-      const event = next.history[next.history.length - 1];
-      const revision = await this.store.write({
-        name,
-        expectedRevision: before.record.revision,
-        record: { ...before.record, canary: next, updatedAt: now },
-        audit:
-          verdict.kind === 'extend'
-            ? null
-            : { at: new Date(now).toISOString(), actor: CANARY_ACTOR, route: name, action: `canary:${event.event}`, before: canarySummary(spec, state), after: canarySummary(spec, next) },
-        dropCounters: [],
-      });
-      if (revision === null) {
-        await this.refresh(name);
-        return;
-      }
-      this.routes.apply({ ...before.record, canary: next, updatedAt: now, revision });
-      this.announceCanary(name, state, next);
-      const level = event.event === 'rollback' ? 'warn' : 'info';
-      this.log[level](`canary ${event.event}`, { route: name, step: next.step, percent: event.percent, reason: event.reason });
-    } finally {
-      await this.store.unlock(`canary:${name}`, token).catch(() => undefined);
-    }
-  }
-
-  /** Publishes the transition from `before` to `after` (on the replica that made it; each transition adds one history event). */
-  private announceCanary(name: string, before: CanaryState | null, after: CanaryState | null): void {
-    if (after === null || after === before || after.history.length === 0 || !canaryChannel.hasSubscribers) return;
-    const e = after.history[after.history.length - 1];
-    canaryChannel.publish({ route: name, event: e.event, status: after.status, step: e.step, percent: e.percent, reason: e.reason });
-  }
-
-  // ---- counters --------------------------------------------------------------------------------------
-
-  private async syncAll(force = false): Promise<void> {
-    if ((this.closed && !force) || this.syncing) return;
-    this.syncing = true;
-    try {
-      const jobs: Promise<void>[] = [];
-      for (const route of this.routes.values()) for (const { hash, ttlS } of route.hashes()) jobs.push(this.syncHash(hash, ttlS));
-      await Promise.all(jobs);
-    } finally {
-      this.syncing = false;
-    }
-  }
-
-  private async syncHash(hash: CounterHash, ttlS: number | null): Promise<void> {
-    const deltas = hash.takePending();
-    try {
-      hash.setShared(await this.store.syncCounters(hash.key, deltas, ttlS));
-    } catch {
-      hash.restorePending(deltas);
-    }
   }
 }

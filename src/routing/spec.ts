@@ -6,6 +6,7 @@
  */
 import { ROUTE_DEFAULTS, type RouteSpecInput } from '../config/route-schema.js';
 import { deepFreeze } from '../config/merge.js';
+import { policyNamed, policyOf } from './policies/index.js';
 
 export interface TargetSpec {
   readonly model: string;
@@ -59,52 +60,16 @@ export interface BanditSpec extends CommonSpec {
 
 export type RouteSpec = WeightedSpec | CanarySpec | BanditSpec;
 
-const ref = (t: { readonly model: string; readonly version: string | number }): TargetSpec => ({ model: t.model, version: String(t.version) });
-
-/** A spec that passed the schema check → the complete, frozen spec. */
+/** A spec that passed the schema check → the complete, frozen spec (its policy module fills the defaults). */
 export function normaliseRouteSpec(input: RouteSpecInput): RouteSpec {
   const common = {
-    shadow: (input.shadow ?? []).map((s) => ({ ...ref(s), percent: s.percent })),
+    shadow: (input.shadow ?? []).map((s) => ({ model: s.model, version: String(s.version), percent: s.percent })),
     allow_pinning: input.allow_pinning ?? ROUTE_DEFAULTS.allow_pinning,
   };
-  switch (input.policy) {
-    case 'weighted': {
-      const spec: WeightedSpec = {
-        policy: 'weighted',
-        targets: input.targets.map((t) => ({ ...ref(t), weight: t.weight })),
-        ...(input.sticky === undefined ? {} : { sticky: { header: input.sticky.header.toLowerCase() } }),
-        ...common,
-      };
-      return deepFreeze(spec) as RouteSpec;
-    }
-    case 'canary': {
-      const spec: CanarySpec = {
-        policy: 'canary',
-        baseline: ref(input.baseline),
-        candidate: ref(input.candidate),
-        steps: [...(input.steps ?? ROUTE_DEFAULTS.steps)],
-        step_interval_s: input.step_interval_s ?? ROUTE_DEFAULTS.step_interval_s,
-        analysis: { ...ROUTE_DEFAULTS.analysis, ...(input.analysis ?? {}) },
-        ...common,
-      };
-      return deepFreeze(spec) as RouteSpec;
-    }
-    case 'bandit': {
-      const algorithm = input.algorithm ?? ROUTE_DEFAULTS.algorithm;
-      const spec: BanditSpec = {
-        policy: 'bandit',
-        algorithm,
-        reward: input.reward ?? ROUTE_DEFAULTS.reward,
-        ...(algorithm === 'epsilon_greedy' ? { epsilon: input.epsilon ?? ROUTE_DEFAULTS.epsilon } : {}),
-        targets: input.targets.map(ref),
-        ...common,
-      };
-      return deepFreeze(spec) as RouteSpec;
-    }
-  }
+  return deepFreeze(policyNamed(input.policy).normalise(input, common)) as RouteSpec;
 }
 
 /** Every target a spec can send a primary request to, in spec order (canary: baseline, candidate). */
 export function primaryTargets(spec: RouteSpec): readonly TargetSpec[] {
-  return spec.policy === 'canary' ? [spec.baseline, spec.candidate] : spec.targets;
+  return policyOf(spec).targets(spec);
 }

@@ -10,7 +10,7 @@ import type { GatewayError } from '../core/errors.js';
 import type { Catalog } from './catalog.js';
 import { invalidRoute } from './errors.js';
 import { normaliseRouteSpec, type RouteSpec, type TargetSpec } from './spec.js';
-import { TARGET_HEADER } from './target.js';
+import { policyOf } from './policies/index.js';
 
 /** The problems of a route name: its charset, and not naming a model (a route is called like one). */
 export function routeNameProblems(name: string, catalog: Catalog): string[] {
@@ -54,35 +54,10 @@ function targetProblem(t: TargetSpec, at: string, catalog: Catalog): string | nu
 }
 
 function ruleProblems(spec: RouteSpec, raw: Record<string, unknown>, catalog: Catalog): string[] {
-  const problems: string[] = [];
+  const problems = policyOf(spec).check(spec, raw, (t, at) => targetProblem(t, at, catalog));
   const add = (p: string | null): void => {
     if (p !== null) problems.push(p);
   };
-  if (spec.policy === 'canary') {
-    add(targetProblem(spec.baseline, 'baseline', catalog));
-    add(targetProblem(spec.candidate, 'candidate', catalog));
-    if (spec.baseline.model === spec.candidate.model && spec.baseline.version === spec.candidate.version) {
-      problems.push('candidate: the same target as baseline; a canary moves traffic between two different targets');
-    }
-    for (let i = 1; i < spec.steps.length; i++) {
-      if (spec.steps[i] <= spec.steps[i - 1]) problems.push(`steps[${i}]: got ${spec.steps[i]}, expected more than steps[${i - 1}] (${spec.steps[i - 1]}): steps increase`);
-    }
-  } else {
-    const seen = new Set<string>();
-    spec.targets.forEach((t, i) => {
-      add(targetProblem(t, `targets[${i}]`, catalog));
-      const key = `${t.model}:${t.version}`;
-      if (seen.has(key)) problems.push(`targets[${i}]: ${key} is listed twice; each target appears once`);
-      seen.add(key);
-    });
-  }
-  if (spec.policy === 'weighted') {
-    if (spec.targets.every((t) => t.weight === 0)) problems.push('targets: every weight is 0; at least one target needs a weight > 0');
-    if (spec.sticky?.header === TARGET_HEADER) problems.push(`sticky.header: ${TARGET_HEADER} pins a target; choose another header to stick by`);
-  }
-  if (spec.policy === 'bandit' && raw.epsilon !== undefined && spec.algorithm !== 'epsilon_greedy') {
-    problems.push(`epsilon: applies to algorithm epsilon_greedy only, not ${spec.algorithm}`);
-  }
   const shadows = new Set<string>();
   spec.shadow.forEach((s, i) => {
     add(targetProblem(s, `shadow[${i}]`, catalog));

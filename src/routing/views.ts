@@ -2,9 +2,9 @@
  * What the admin API shows of a route (GET /admin/routes/{name}): its spec and live state,
  * in the protocol's snake_case. Counts are the sum over replicas as of the last sync.
  */
-import { candidatePercent, type CanaryEvent, type CanaryStatus } from './canary/state.js';
-import { sideStats } from './canary/window.js';
-import { summarise, type StepSummary } from './canary/analysis.js';
+import type { CanaryEvent, CanaryStatus } from './canary/state.js';
+import type { StepSummary } from './canary/analysis.js';
+import { policyOf } from './policies/index.js';
 import type { LiveRoute } from './live-route.js';
 import type { RouteSpec } from './spec.js';
 
@@ -60,33 +60,7 @@ export function routeView(route: LiveRoute): RouteView {
     requests: route.counts.value(2 * i),
     errors: route.counts.value(2 * i + 1),
   }));
-  let canary: CanaryView | null = null;
-  if (spec.policy === 'canary' && record.canary !== null && route.window !== null) {
-    const state = record.canary;
-    canary = {
-      state: state.status,
-      step: state.step,
-      percent: candidatePercent(spec, state),
-      step_started_at: iso(state.stepStartedAt),
-      next_analysis_at: state.status === 'progressing' ? iso(state.stepStartedAt + spec.step_interval_s * 1000) : null,
-      window: { baseline: summarise(sideStats(route.window, 'baseline')), candidate: summarise(sideStats(route.window, 'candidate')) },
-      history: state.history.map((e) => ({ ...e, at: iso(e.at) })),
-    };
-  }
-  const arms = route.arms;
-  const bandit =
-    arms === null
-      ? null
-      : {
-          arms: route.targets.map((t, i) => ({
-            model: t.model,
-            version: t.version,
-            pulls: arms.pulls(i),
-            rewards: arms.rewards(i),
-            reward_sum: arms.sum(i),
-            reward_mean: arms.mean(i),
-          })),
-        };
+  const { canary, bandit } = policyOf(spec).view({ spec, record, targets: route.targets, arms: route.arms, window: route.window });
   return {
     name: route.name,
     policy: spec.policy,

@@ -6,11 +6,45 @@
  * was on lost score relative to another: raising one weight moves keys only onto that
  * target, lowering it only off it (minimal movement). A weight of 0 never wins.
  */
+import type { WeightedRouteInput } from '../../config/route-schema.js';
 import { hashString, unitHash } from '../hash.js';
 import type { Random } from '../random.js';
 import type { WeightedSpec } from '../spec.js';
-import type { Target } from '../target.js';
+import { TARGET_HEADER, type Target } from '../target.js';
+import { listedTargetProblems, ref, type PolicyModule } from './module.js';
 import type { Policy } from './policy.js';
+
+/** Weighted routes: a fixed split by weight, optionally sticky by a header. */
+export const weightedPolicy: PolicyModule<WeightedSpec> = {
+  name: 'weighted',
+  normalise(input, common) {
+    const w = input as WeightedRouteInput;
+    return {
+      policy: 'weighted',
+      targets: w.targets.map((t) => ({ ...ref(t), weight: t.weight })),
+      ...(w.sticky === undefined ? {} : { sticky: { header: w.sticky.header.toLowerCase() } }),
+      ...common,
+    };
+  },
+  targets: (spec) => spec.targets,
+  check(spec, _raw, target) {
+    const problems = listedTargetProblems(spec.targets, target);
+    if (spec.targets.every((t) => t.weight === 0)) problems.push('targets: every weight is 0; at least one target needs a weight > 0');
+    if (spec.sticky?.header === TARGET_HEADER) problems.push(`sticky.header: ${TARGET_HEADER} pins a target; choose another header to stick by`);
+    return problems;
+  },
+  initialState: () => null,
+  build: (ctx) => ({
+    picker: new WeightedPolicy(ctx.spec, ctx.targets, ctx.random),
+    stickyHeader: ctx.spec.sticky === undefined ? null : ctx.spec.sticky.header,
+    arms: null,
+    window: null,
+    credits: null,
+    canaryStep: null,
+  }),
+  view: () => ({ canary: null, bandit: null }),
+  dropCounters: () => [],
+};
 
 export class WeightedPolicy implements Policy {
   private readonly weights: Float64Array;
