@@ -73,13 +73,32 @@ const description: DescribeResult = {
   loadMs: loaded.loadMs,
 };
 
+/**
+ * FP16 where the runtime has a global Float16Array (Node 24): onnxruntime-common turns a
+ * float16 tensor's Uint16Array into a Float16Array view, and onnxruntime-node 1.30's binding
+ * reads that view's byte length as 0, so every FP16 input failed with "not enough space:
+ * expected N, got 0" (microsoft/onnxruntime#32323, open). A uint16 tensor is not converted:
+ * it is made so, then labelled float16 (the binding reads `type`, `dims` and `data`). On
+ * Node 20 this gives the same tensor the float16 constructor did.
+ */
+function halfTensor(bits: Uint16Array, dims: readonly number[]): ort.Tensor {
+  const t = new ort.Tensor('uint16', bits, dims);
+  Object.defineProperty(t, 'type', { value: 'float16' });
+  return t;
+}
+
+/** FP16 outputs arrive as Float16Array where it exists: the raw half bits the gateway carries (core/datatypes.ts), same memory. */
+function halfBits(data: ArrayBufferView): Uint16Array {
+  return data instanceof Uint16Array ? data : new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+}
+
 async function run(inputs: WireTensor[], outputNames: readonly string[]): Promise<unknown> {
   if (released) throw new Error(`${INFERENCE_ERROR_PREFIX}model instance is being unloaded`);
   if (++runs === exitOnRun) process.exit(70);
   const feeds: Record<string, ort.Tensor> = {};
   for (const t of inputs) {
     // The typed array's element class already matches the datatype (see core/datatypes.ts).
-    feeds[t.name] = new ort.Tensor(ortTypeOf(t.datatype) as ort.Tensor.Type, t.data, t.dims);
+    feeds[t.name] = t.datatype === 'FP16' ? halfTensor(t.data as Uint16Array, t.dims) : new ort.Tensor(ortTypeOf(t.datatype) as ort.Tensor.Type, t.data, t.dims);
   }
   let results: ort.InferenceSession.ReturnType;
   try {
@@ -93,7 +112,7 @@ async function run(inputs: WireTensor[], outputNames: readonly string[]): Promis
     const t = results[name];
     const datatype = datatypeFromOrt(t.type);
     if (datatype === null) throw new Error(`${INFERENCE_ERROR_PREFIX}output "${name}" has unsupported type ${t.type}`);
-    const data = t.data as NumericArray | string[];
+    const data = datatype === 'FP16' ? halfBits(t.data as ArrayBufferView) : (t.data as NumericArray | string[]);
     if (!Array.isArray(data)) {
       // onnxruntime-node copies outputs into fresh, whole ArrayBuffers, so they can be moved.
       if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) transfer.push(data.buffer as ArrayBuffer);
