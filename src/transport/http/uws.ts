@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type * as Upstream from 'uws-upstream';
 
 /**
- * uWebSockets.js, loaded once, from the first of two builds that loads here:
+ * uWebSockets.js, loaded once: the first of these that loads here is used.
  *
  * 1. `uws-upstream` = @btc-vision/uwebsockets.js 20.57.0, an npm republication of the
  *    upstream uWS.js release binaries (upstream publishes on GitHub only). Binaries for Node
@@ -16,10 +16,10 @@ import type * as Upstream from 'uws-upstream';
  * 3. That pure-JS server, as the last resort: it serves, far slower, and startup, `doctor`
  *    and a test say so.
  *
- * The code compiles against upstream's declarations (the ones re-exported below). tsc finds
- * two differences from the 20.30 build's declarations: its TemplatedApp has no `close()` or
- * `filter()`, and its WebSocketBehavior has no `dropped`; do not use those (the suite runs on
- * 20.30 on Node 20, so a call would fail there). Upstream returns undefined from
+ * The code compiles against upstream's declarations (the ones re-exported below). Where the
+ * 20.30 build's declarations lack something upstream's have, tsc names only these: its
+ * TemplatedApp has no `close()` or `filter()`, its WebSocketBehavior no `dropped`. Do not use
+ * them (the suite runs on 20.30 on Node 20, so a call would fail there). Upstream returns undefined from
  * getParameter/getQuery where 20.30 returns ''; callers treat both alike (`?? ''`).
  */
 export type { HttpRequest, HttpResponse, RecognizedString, TemplatedApp, WebSocket, WebSocketBehavior, us_listen_socket, us_socket } from 'uws-upstream';
