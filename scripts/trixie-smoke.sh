@@ -47,10 +47,13 @@ fi
 if [ "$(cat "$ROOTFS/.switchyard-rootfs" 2>/dev/null)" != "$STAMP_WANT" ]; then
   mkdir -p "$CACHE/dl"
   tmp=$ROOTFS.tmp
-  rm -rf "$tmp" "$ROOTFS"
+  # never delete through a mount (a debootstrap killed mid-way may leave /proc, /sys or /dev mounted)
+  if grep -qs " $ROOTFS" /proc/self/mounts; then die "something is mounted under $ROOTFS; unmount it first"; fi
+  rm -rf --one-file-system "$tmp" "$ROOTFS"
   say "debootstrap $SUITE (minbase) from $MIRROR"
   t=$SECONDS
-  timeout 400 debootstrap --variant=minbase "$SUITE" "$tmp" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
+  # in its own mount namespace: the /proc and /sys it mounts in the target go away with it
+  timeout 400 unshare --mount --propagation private -- debootstrap --variant=minbase "$SUITE" "$tmp" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
     { tail -20 "$CACHE/debootstrap.log"; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
   rm -f "$tmp"/var/cache/apt/archives/*.deb
   say "debootstrap took $((SECONDS - t)) s"
@@ -73,7 +76,7 @@ cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf" 2>/dev/null || true
 
 # --- 2. the project, installed with Node 24 ------------------------------------------------
 [ -f dist/cli.js ] || npm run build --silent
-rm -rf "$ROOTFS$APP"
+rm -rf --one-file-system "$ROOTFS$APP"
 mkdir -p "$ROOTFS$APP" "$RUN"
 # what git would check out (tracked, and new files not ignored), plus the build
 git ls-files -z --cached --others --exclude-standard | tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C "$ROOTFS$APP"
