@@ -3,7 +3,7 @@
 # runs (glibc 2.41, where the upstream uWebSockets.js build loads), on a Debian 12 machine.
 #
 #  1. a trixie root file system (debootstrap --variant=minbase), with Node 24 and npm from
-#     the npm registry, cached in .cache/trixie-root (cold: about 1 minute; reused after);
+#     the npm registry, cached in .cache/trixie-root (debootstrap: 26-60 s cold; reused after);
 #  2. the project copied in (tracked and untracked-not-ignored files + the host-built dist/)
 #     and installed there with Node 24: `npm ci --omit=dev`, as a production image does;
 #  3. `switchyard doctor` and `switchyard serve` on the example config, inside the root with
