@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/gen/**', 'coverage/**', 'bench/results/**', '.scratch/**', '.venv-compat/**', '.venv-bench/**', '.tools/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/gen/**', 'coverage/**', 'bench/results/**', '.scratch/**', '.venv-compat/**', '.venv-bench/**', '.tools/**', '.cache/**'] },
   { languageOptions: { globals: globals.node } },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -8,12 +8,10 @@
  * Prints one line `{"port":N,"uws":"native"|"js-fallback"}` on stdout once it listens;
  * exits on SIGTERM/SIGINT.
  */
-import { createRequire } from 'node:module';
-import type * as UWS from 'uWebSockets.js';
+import { uws, uwsNative, type us_listen_socket } from '../../src/transport/http/uws.js';
 
-const require = createRequire(import.meta.url);
-const uws = require('uWebSockets.js') as typeof UWS;
-const native = Function.prototype.toString.call(uws.App).includes('[native code]');
+// the build the gateway loads (src/transport/http/uws.ts), so the ceiling and the peer run on the same uWS
+const native = uwsNative;
 
 const host = process.argv[2] ?? '127.0.0.1';
 const port = Number(process.argv[3] ?? '0');
@@ -56,7 +54,7 @@ app.any('/*', (res) => {
   res.writeStatus('404 Not Found').end('{"error":"not found"}');
 });
 
-let listenSocket: UWS.us_listen_socket | null = null;
+let listenSocket: us_listen_socket | null = null;
 app.listen(host, port, (token) => {
   if (token === false) {
     process.stderr.write(`hello-uws: cannot listen on ${host}:${port}\n`);

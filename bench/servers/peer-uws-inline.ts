@@ -12,12 +12,12 @@
  */
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
-import type * as UWS from 'uWebSockets.js';
+import { uws, uwsNative, type HttpRequest, type HttpResponse, type us_listen_socket } from '../../src/transport/http/uws.js';
 import { answer, feeds, ortPackageVersion } from './peer-codec.js';
 
 const require = createRequire(import.meta.url);
-const uws = require('uWebSockets.js') as typeof UWS;
-const native = Function.prototype.toString.call(uws.App).includes('[native code]');
+// the build the gateway loads (src/transport/http/uws.ts), so the ceiling and the peer run on the same uWS
+const native = uwsNative;
 
 const host = process.argv[2] ?? '127.0.0.1';
 const port = Number(process.argv[3] ?? '0');
@@ -37,7 +37,7 @@ const session = await ort.InferenceSession.create(modelPath);
  * the body is copied out of uWS's reused chunk buffers as it arrives and is this object's.
  */
 class Infer {
-  readonly res: UWS.HttpResponse;
+  readonly res: HttpResponse;
   readonly model: string;
   /** `inference-header-content-length`, or null for a JSON body */
   readonly headerLength: number | null;
@@ -45,7 +45,7 @@ class Infer {
   received: number;
   chunks: Buffer[];
 
-  constructor(res: UWS.HttpResponse, model: string, headerLength: number | null) {
+  constructor(res: HttpResponse, model: string, headerLength: number | null) {
     this.res = res;
     this.model = model;
     this.headerLength = headerLength;
@@ -89,7 +89,7 @@ class Infer {
 
 const error = (e: unknown): string => JSON.stringify({ error: e instanceof Error ? e.message : String(e) });
 
-function infer(res: UWS.HttpResponse, req: UWS.HttpRequest): void {
+function infer(res: HttpResponse, req: HttpRequest): void {
   // the request object is valid only in this callback: read what is needed now
   const header = req.getHeader('inference-header-content-length');
   const request = new Infer(res, req.getParameter(0) ?? '', header === '' ? null : Number(header));
@@ -106,7 +106,7 @@ app.any('/*', (res) => {
   res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').end('{"error":"not found"}');
 });
 
-let listenSocket: UWS.us_listen_socket | null = null;
+let listenSocket: us_listen_socket | null = null;
 app.listen(host, port, (token) => {
   if (token === false) {
     process.stderr.write(`peer-uws-inline: cannot listen on ${host}:${port}\n`);

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { probeModel } from '../runtime/probe-model.js';
 import { SERVER_VERSION } from '../protocol/index.js';
-import { uwsNative } from '../transport/http/uws.js';
+import { uwsBuild, uwsNative, uwsNotLoaded } from '../transport/http/index.js';
 
 const PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;
 
@@ -11,6 +11,10 @@ export interface DoctorReport {
   node: string;
   abi: string;
   uws: 'native' | 'js-fallback';
+  /** the uWebSockets.js build in use (package and version) */
+  uwsBuild: { package: string; version: string };
+  /** the other builds, each with why it is not in use (load error, or not tried) */
+  uwsNotLoaded: { package: string; version: string; reason: string }[];
   onnxruntime: string;
   providers: { name: string; available: boolean; detail: string }[];
 }
@@ -41,6 +45,8 @@ export async function doctor(): Promise<DoctorReport> {
     node: process.version,
     abi: process.versions.modules,
     uws: uwsNative ? 'native' : 'js-fallback',
+    uwsBuild: { package: uwsBuild.package, version: uwsBuild.version },
+    uwsNotLoaded: uwsNotLoaded.map((n) => ({ ...n })),
     onnxruntime: ortVersion,
     providers,
   };
@@ -50,7 +56,8 @@ export function formatDoctor(r: DoctorReport): string {
   const lines = [
     `switchyard       ${r.switchyard}`,
     `node             ${r.node} (ABI ${r.abi}, ${process.platform}-${process.arch})`,
-    `uWebSockets.js   ${r.uws === 'native' ? 'native binary loaded' : 'JS FALLBACK in use (native binary did not load; expect far lower throughput)'}`,
+    `uWebSockets.js   ${r.uws === 'native' ? 'native binary loaded' : 'JS FALLBACK in use (no native binary loaded; expect far lower throughput)'}: ${r.uwsBuild.package} ${r.uwsBuild.version}`,
+    ...r.uwsNotLoaded.map((n) => `  not in use     ${n.package} ${n.version}: ${n.reason}`),
     `onnxruntime      ${r.onnxruntime}`,
     'execution providers:',
     ...r.providers.map((p) => `  ${p.name.padEnd(9)} ${p.available ? 'available' : 'not available'} (${p.detail})`),

@@ -2,7 +2,7 @@ import type { ServerConfig } from '../config/index.js';
 import { Gateway, type GatewayOptions } from '../gateway.js';
 import type { Logger } from '../core/index.js';
 import { GrpcServer } from '../transport/grpc/index.js';
-import { HttpServer, uwsNative } from '../transport/http/index.js';
+import { HttpServer, uwsBuild, uwsNative, uwsNotLoaded } from '../transport/http/index.js';
 
 export interface RunningServer {
   gateway: Gateway;
@@ -18,7 +18,9 @@ export interface RunningServer {
 
 /** Builds the gateway from a config, loads the models and opens the HTTP port. */
 export async function startServer(config: ServerConfig, log: Logger, options: Pick<GatewayOptions, 'monitoring'> = {}): Promise<RunningServer> {
-  if (!uwsNative) log.warn('uWebSockets.js native binary did not load; serving with its slow pure-JS fallback');
+  if (!uwsNative) {
+    log.warn('no uWebSockets.js native binary loaded; serving with the slow pure-JS fallback', { not_loaded: uwsNotLoaded.map((n) => `${n.package} ${n.version}: ${n.reason}`) });
+  }
   const gateway = await Gateway.create({ config, log, ...options });
   const http = new HttpServer(gateway);
   let httpPort: number;
@@ -48,6 +50,7 @@ export async function startServer(config: ServerConfig, log: Logger, options: Pi
     http: `${config.http.host}:${httpPort}`,
     grpc: grpc === null ? 'disabled' : `${config.grpc.host}:${grpcPort}`,
     uws: uwsNative ? 'native' : 'js-fallback',
+    uws_build: `${uwsBuild.package} ${uwsBuild.version}`,
     models: gateway.index(false).map((e) => `${e.name}@${e.version}:${e.state}`),
   });
   let stopping: Promise<void> | null = null;

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { Piscina } from 'piscina';
 import { datatypeFromOrt, ortTypeOf, type NumericArray } from '../core/datatypes.js';
+import { halfBits, halfTensor } from './ort-half.js';
 import type { DescribeResult, TensorMeta, WireTensor, WorkerOptions, WorkerTask } from './wire.js';
 import { INFERENCE_ERROR_PREFIX } from './wire.js';
 
@@ -99,7 +100,7 @@ async function run(inputs: WireTensor[], outputNames: readonly string[]): Promis
   const feeds: Record<string, ort.Tensor> = {};
   for (const t of inputs) {
     // The typed array's element class already matches the datatype (see core/datatypes.ts).
-    feeds[t.name] = new ort.Tensor(ortTypeOf(t.datatype) as ort.Tensor.Type, t.data, t.dims);
+    feeds[t.name] = t.datatype === 'FP16' ? halfTensor(t.data as Uint16Array, t.dims) : new ort.Tensor(ortTypeOf(t.datatype) as ort.Tensor.Type, t.data, t.dims);
   }
   let results: ort.InferenceSession.ReturnType;
   try {
@@ -113,7 +114,7 @@ async function run(inputs: WireTensor[], outputNames: readonly string[]): Promis
     const t = results[name];
     const datatype = datatypeFromOrt(t.type);
     if (datatype === null) throw new Error(`${INFERENCE_ERROR_PREFIX}output "${name}" has unsupported type ${t.type}`);
-    const data = t.data as NumericArray | string[];
+    const data = datatype === 'FP16' ? halfBits(t.data as ArrayBufferView) : (t.data as NumericArray | string[]);
     if (!Array.isArray(data)) {
       // onnxruntime-node copies outputs into fresh, whole ArrayBuffers, so they can be moved.
       if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) transfer.push(data.buffer as ArrayBuffer);

@@ -28,8 +28,18 @@ describe('switchyard doctor', () => {
     expect(r.stdout).toMatch(/cuda\s+(available|not available)/);
     expect(r.stdout).toMatch(/tensorrt\s+(available|not available)/);
     const j = spawnSync(process.execPath, [BIN, 'doctor', '--json'], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
-    const report = JSON.parse(j.stdout) as { uws: string; providers: { name: string; available: boolean }[] };
+    const report = JSON.parse(j.stdout) as {
+      uws: string;
+      uwsBuild: { package: string; version: string };
+      uwsNotLoaded: { package: string; reason: string }[];
+      providers: { name: string; available: boolean }[];
+    };
     expect(report.uws).toBe('native');
+    // which build loaded, and why each other one is not in use, also in the text
+    expect(['@btc-vision/uwebsockets.js', '@trufflesuite/uws-js-unofficial']).toContain(report.uwsBuild.package);
+    expect(r.stdout).toContain(`native binary loaded: ${report.uwsBuild.package} ${report.uwsBuild.version}`);
+    expect(report.uwsNotLoaded).toHaveLength(2);
+    for (const n of report.uwsNotLoaded) expect(r.stdout).toContain(`${n.package} `);
     expect(report.providers.find((p) => p.name === 'cpu')?.available).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { GatewayError, toGatewayError } from '../../core/errors.js';
 import { decodeBody, requestCoding, type Coding } from './compression.js';
-import type { HttpRequest } from 'uWebSockets.js';
+import type { HttpRequest } from './uws.js';
 import type { Exchange } from './reply.js';
 
 /** What contentLengthOf answers for a request with Content-Length headers that disagree. */

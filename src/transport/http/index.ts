@@ -1,2 +1,3 @@
 export { HttpServer } from './server.js';
-export { uwsNative } from './uws.js';
+export { uwsBuild, uwsNative, uwsNotLoaded } from './uws.js';
+export type { TemplatedApp, WebSocket } from './uws.js';

@@ -3,7 +3,7 @@
  * log settings): optional admin check, optional JSON body, path parameters decoded, and
  * every throw or rejection answered as the registry's error.
  */
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse } from './uws.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
 import { parseControlJson } from '../../protocol/index.js';

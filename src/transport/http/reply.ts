@@ -1,4 +1,4 @@
-import type { HttpResponse } from 'uWebSockets.js';
+import type { HttpResponse } from './uws.js';
 import { GatewayError, toGatewayError } from '../../core/errors.js';
 import { MIN_COMPRESS_BYTES, encodeBody, type Coding } from './compression.js';
 

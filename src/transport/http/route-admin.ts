@@ -13,7 +13,7 @@
  * The actor written to the audit log is the `x-switchyard-actor` header when sent, else
  * `admin@<client address>`.
  */
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
 import { ROUTE_ACTIONS, type RouteAction } from '../../routing/index.js';

@@ -4,7 +4,7 @@
  * which methods a path has (the catch-all's 405 and `Allow`), and lets a test compare the
  * routes with the OpenAPI document.
  */
-import type { TemplatedApp } from 'uWebSockets.js';
+import type { TemplatedApp } from './uws.js';
 
 export interface RouteEntry {
   /** upper case: GET, POST, PUT, PATCH, DELETE */

@@ -1,6 +1,5 @@
 import { totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { GatewayError, toGatewayError } from '../../core/errors.js';
 import type { InferRequest } from '../../core/request.js';
 import type { Gateway } from '../../gateway.js';
@@ -9,7 +8,7 @@ import { checkModelName, checkVersion } from '../../repository/index.js';
 import { BodyBudget, contentLengthOf, readBody } from './body.js';
 import { responseCoding } from './compression.js';
 import { Exchange } from './reply.js';
-import { uws } from './uws.js';
+import { uws, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from './uws.js';
 import { checkAdminAccess } from '../admin-auth.js';
 import { loadOverride } from '../load-parameters.js';
 import { registerStream, type StreamDoor } from '../ws/index.js';

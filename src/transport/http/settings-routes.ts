@@ -11,7 +11,7 @@
  * The settings live in the Gateway (telemetry/trace-settings.ts, telemetry/log-settings.ts);
  * the TraceSetting and LogSettings rpcs answer the same.
  */
-import type { TemplatedApp } from 'uWebSockets.js';
+import type { TemplatedApp } from './uws.js';
 import type { Gateway } from '../../gateway.js';
 import { checkModelName } from '../../repository/index.js';
 import { logChangesFromJson, traceChangesFromJson } from '../../telemetry/index.js';

@@ -10,7 +10,7 @@
  *
  * The regions live in the Gateway (protocol/shared-memory.ts); the gRPC rpcs answer the same.
  */
-import type { TemplatedApp } from 'uWebSockets.js';
+import type { TemplatedApp } from './uws.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
 import { checkRegionName, cudaRegionNotFound, cudaSharedMemoryUnsupported } from '../../protocol/index.js';

@@ -1,4 +1,4 @@
-import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { TemplatedApp, WebSocket } from '../http/index.js';
 import type { ServerConfig } from '../../config/index.js';
 import { GatewayError } from '../../core/index.js';
 import type { Gateway } from '../../gateway.js';
