@@ -2,7 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config/index.js';
-import { GatewayError, InferRequest, deadlineExceeded, newRequestId, toGatewayError, validateRequest, silentLogger, REQUEST_END_CHANNEL, type InferResponse, type Protocol, type Logger, type RequestEnd } from './core/index.js';
+import { GatewayError, InferRequest, cancelled, deadlineExceeded, newRequestId, toGatewayError, validateRequest, silentLogger, REQUEST_END_CHANNEL, type InferResponse, type Protocol, type Logger, type RequestEnd } from './core/index.js';
 import { ModelRepository, parseConfigOverride, versionFolder, type IndexEntry, type LoadedVersion } from './repository/index.js';
 import { FeatureService } from './features/index.js';
 import { PipelineContext } from './gateway/pipeline-context.js';
@@ -182,6 +182,9 @@ export class Gateway {
       // Triton's classification extension: checked before the run, applied to the answer only
       const classes = req.outputs === null ? null : planClassification(req, target);
       const resp = await execute(req, target, `model "${target.name}" version "${target.version}"`);
+      // the client went away while its request ran (a closed connection, a cancelled call): the
+      // answer reaches nobody, so it is counted and logged as cancelled, not as a success
+      if (req.cancelled) throw cancelled();
       if (shm) writeSharedMemoryOutputs(req, resp, this.sharedMemory);
       if (ctx.featuresDefaulted !== null) (resp.parameters ??= {}).features_defaulted = ctx.featuresDefaulted;
       if (decision !== null) {
