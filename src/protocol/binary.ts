@@ -29,6 +29,30 @@ export function readBinaryTensor(label: string, dt: Datatype, shape: readonly nu
   return readBytesElements(label, shape, count, bytes);
 }
 
+/**
+ * The BYTES elements of one request, all inputs together, counted against MAX_BYTES_ELEMENTS
+ * from their shapes before any element is made: each element becomes an object of its own
+ * (~110 B of heap), and a bound per tensor alone let 16 inputs of 2^20 empty elements (a 64 MB
+ * binary body, REST or gRPC raw) cost 1.7 GB, and JSON data of 21M "" elements had no bound at
+ * all. One per request decoder (REST JSON and binary, gRPC raw); gRPC's typed bytes_contents
+ * are counted on the wire (transport/grpc/wire-limits.ts).
+ */
+export class BytesBudget {
+  private used = 0;
+
+  count(label: string, shape: readonly number[]): void {
+    const count = elementCount(shape);
+    this.used += count;
+    if (this.used > MAX_BYTES_ELEMENTS) {
+      throw invalid(
+        this.used === count
+          ? `${label}: shape ${shapeToString(shape)} has ${count} BYTES elements; at most ${MAX_BYTES_ELEMENTS} are accepted in one request (split the request)`
+          : `${label}: shape ${shapeToString(shape)} brings the request's BYTES elements to ${this.used}; at most ${MAX_BYTES_ELEMENTS} are accepted in one request, all inputs together (split the request)`,
+      );
+    }
+  }
+}
+
 function readBytesElements(label: string, shape: readonly number[], count: number, bytes: Uint8Array): Uint8Array[] {
   if (count > MAX_BYTES_ELEMENTS) {
     throw invalid(`${label}: shape ${shapeToString(shape)} has ${count} BYTES elements; at most ${MAX_BYTES_ELEMENTS} are accepted in one tensor (split the request)`);

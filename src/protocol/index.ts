@@ -4,7 +4,7 @@ export { MAX_CONTROL_JSON_DEPTH, describeValue, parseControlJson } from './json-
 export { type EncodedResponse, encodeInferResponse } from './json-response.js';
 export { ClassificationPlan, type ClassificationModel, applyClassification, planClassification } from './classification.js';
 export { decodeV1Predict, encodeV1Predict } from './v1.js';
-export { readBinaryTensor, binaryByteLength, writeBinaryTensor } from './binary.js';
+export { BytesBudget, readBinaryTensor, binaryByteLength, writeBinaryTensor } from './binary.js';
 export { type BytesEncoding, decodeJsonData } from './elements.js';
 export { jsonArray, jsonElement, jsonFloat } from './json-values.js';
 export { SERVER_NAME, SERVER_VERSION } from './metadata.js';

@@ -14,16 +14,13 @@ import {
   DATATYPES,
   type Datatype,
   InferRequest,
-  MAX_BYTES_ELEMENTS,
   type Protocol,
   type RequestedOutput,
   Tensor,
   type TensorData,
-  elementCount,
   isDatatype,
-  shapeToString,
 } from '../core/index.js';
-import { readBinaryTensor } from './binary.js';
+import { BytesBudget, readBinaryTensor } from './binary.js';
 import { namesSharedMemory, sharedMemoryPlaceholder } from './shared-memory-tensors.js';
 import { type BytesEncoding, type ExactSource, decodeJsonData } from './elements.js';
 import { type JsonObject, MAX_CONTROL_JSON_DEPTH, describeValue, invalid, isObject, jsonTypeOf, nestsDeeperThan, parseJsonBytes, parseJsonExactIntegers } from './json-text.js';
@@ -41,34 +38,15 @@ class BinarySection implements ExactSource {
   /** null when the request had no Inference-Header-Content-Length */
   readonly headerLength: number | null;
   offset: number;
-  /** BYTES elements of the inputs read so far (see countBytes) */
-  bytesElements: number;
+  /** the request's BYTES elements, all inputs together */
+  readonly bytes = new BytesBudget();
   private exact: unknown;
 
   constructor(body: Uint8Array, headerLength: number | null) {
     this.body = body;
     this.headerLength = headerLength;
     this.offset = headerLength ?? body.byteLength;
-    this.bytesElements = 0;
     this.exact = undefined;
-  }
-
-  /**
-   * Counts a BYTES input's elements against MAX_BYTES_ELEMENTS for the whole request, before
-   * it is decoded: each element becomes an object of its own (~110 B of heap), so a bound per
-   * tensor alone let 16 inputs of 1M empty elements (a 64 MB binary body) cost 1.7 GB, and
-   * JSON data of 21M "" elements had no bound at all.
-   */
-  countBytes(label: string, shape: readonly number[]): void {
-    const count = elementCount(shape);
-    this.bytesElements += count;
-    if (this.bytesElements > MAX_BYTES_ELEMENTS) {
-      throw invalid(
-        this.bytesElements === count
-          ? `${label}: shape ${shapeToString(shape)} has ${count} BYTES elements; at most ${MAX_BYTES_ELEMENTS} are accepted in one request (split the request)`
-          : `${label}: shape ${shapeToString(shape)} brings the request's BYTES elements to ${this.bytesElements}; at most ${MAX_BYTES_ELEMENTS} are accepted in one request, all inputs together (split the request)`,
-      );
-    }
   }
 
   exactData(index: number): unknown {
@@ -160,10 +138,10 @@ function readInput(raw: unknown, index: number, bin: BinarySection): Tensor {
     data = sharedMemoryPlaceholder(dt);
   } else if (size !== undefined && size !== null) {
     if (hasData) throw invalid(`${label}: has both "data" and parameters.binary_data_size; send one of them`);
-    if (dt === 'BYTES') bin.countBytes(label, shape);
+    if (dt === 'BYTES') bin.bytes.count(label, shape);
     data = readBinaryTensor(label, dt, shape, bin.take(label, size));
   } else if (hasData) {
-    if (dt === 'BYTES') bin.countBytes(label, shape);
+    if (dt === 'BYTES') bin.bytes.count(label, shape);
     data = decodeJsonData(label, dt, shape, raw.data, bytesEncoding(label, dt, params), bin, index);
   } else {
     throw invalid(`${label}: has neither "data" nor parameters.binary_data_size; send one of them`);

@@ -9,7 +9,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, cleanEnv } from '../helpers/cli.js';
+import { ROOT, cleanEnv, listeningPort } from '../helpers/cli.js';
 
 const DOCKERFILE = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
 
@@ -76,33 +76,7 @@ describe('the image file system (scripts/image-build.sh)', () => {
       env: cleanEnv({ SWITCHYARD_HTTP_PORT: '0', SWITCHYARD_GRPC_PORT: '0', NODE_ENV: 'production', HOME: tmp }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const running = child;
-    port = await new Promise<number>((resolve, reject) => {
-      let buf = '';
-      const timer = setTimeout(() => reject(new Error(`no "switchyard listening" in 30 s:\n${logs.join('\n')}`)), 30_000);
-      running.stderr!.on('data', (d: Buffer) => {
-        buf += d.toString();
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          logs.push(line);
-          try {
-            const rec = JSON.parse(line) as { msg?: string; http?: string };
-            if (rec.msg === 'switchyard listening' && rec.http !== undefined) {
-              clearTimeout(timer);
-              resolve(Number(rec.http.split(':').pop()));
-            }
-          } catch {
-            // not a JSON log line (ONNX Runtime writes its own)
-          }
-        }
-      });
-      running.on('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the gateway exited with ${code}:\n${logs.join('\n')}`));
-      });
-    });
+    port = await listeningPort(child, logs);
   }, 60_000);
 
   afterAll(async () => {

@@ -15,7 +15,6 @@ import {
   DATATYPES,
   GatewayError,
   InferRequest,
-  MAX_BYTES_ELEMENTS,
   Tensor,
   elementCount,
   datatypeSize,
@@ -26,7 +25,7 @@ import {
   type TensorData,
 } from '../../core/index.js';
 import type { ModelInferRequest, ModelInferRequest_InferInputTensor, ModelInferRequest_InferRequestedOutputTensor } from '../../gen/grpc_service_pb.js';
-import { classCount, namesSharedMemory, readBinaryTensor, sharedMemoryPlaceholder } from '../../protocol/index.js';
+import { BytesBudget, classCount, namesSharedMemory, readBinaryTensor, sharedMemoryPlaceholder } from '../../protocol/index.js';
 import { checkModelName, checkVersion } from '../../repository/index.js';
 import { refusalOf } from './service-definition.js';
 import { readContents } from './contents.js';
@@ -72,33 +71,15 @@ function readRaw(label: string, dt: Datatype, shape: number[], bytes: Uint8Array
 }
 
 /**
- * Counts a BYTES input's elements against MAX_BYTES_ELEMENTS for the whole request, before
- * they are made: raw BYTES entries become one view per element (~110 B of heap each), and a
- * bound per tensor alone let 16 entries of 2^20 empty elements cost 1.7 GB. (Typed
- * bytes_contents are counted on the wire already, wire-limits.ts.)
- */
-function countBytes(label: string, shape: readonly number[], bytes: { n: number }): void {
-  const count = elementCount(shape);
-  bytes.n += count;
-  if (bytes.n > MAX_BYTES_ELEMENTS) {
-    throw invalid(
-      bytes.n === count
-        ? `${label}: shape ${shapeToString(shape)} has ${count} BYTES elements; at most ${MAX_BYTES_ELEMENTS} are accepted in one request (split the request)`
-        : `${label}: shape ${shapeToString(shape)} brings the request's BYTES elements to ${bytes.n}; at most ${MAX_BYTES_ELEMENTS} are accepted in one request, all inputs together (split the request)`,
-    );
-  }
-}
-
-/**
  * `rawIndex`: this input's entry in raw_input_contents (inputs in shared memory have none).
- * `bytes`: the request's BYTES elements so far (countBytes).
+ * `bytes`: the request's BYTES elements, all inputs together.
  */
-function readInput(t: ModelInferRequest_InferInputTensor, index: number, params: Record<string, unknown> | null, raw: readonly Uint8Array[] | null, rawIndex: number, bytes: { n: number }): Tensor {
+function readInput(t: ModelInferRequest_InferInputTensor, index: number, params: Record<string, unknown> | null, raw: readonly Uint8Array[] | null, rawIndex: number, bytes: BytesBudget): Tensor {
   if (t.name === '') throw invalid(`inputs[${index}]: missing name; expected a non-empty string`);
   const label = `input "${t.name}"`;
   const dt = readDatatype(label, t.datatype);
   const shape = readShape(label, t.shape);
-  if (dt === 'BYTES' && !namesSharedMemory(params)) countBytes(label, shape, bytes);
+  if (dt === 'BYTES' && !namesSharedMemory(params)) bytes.count(label, shape);
   let data: TensorData;
   if (namesSharedMemory(params)) {
     // read from its region by the gateway (protocol/shared-memory-tensors.ts)
@@ -159,7 +140,7 @@ export function decodeModelInferRequest(m: ModelInferRequest, receivedAt: number
     );
   }
   const inputs = new Array<Tensor>(n);
-  const bytes = { n: 0 };
+  const bytes = new BytesBudget();
   for (let i = 0, r = 0; i < n; i++) {
     inputs[i] = readInput(m.inputs[i], i, inputParams[i], raw, r, bytes);
     if (!namesSharedMemory(inputParams[i])) r++;
