@@ -7,14 +7,17 @@
 #
 # Build args:
 #   BASE_IMAGE                a Debian-based image with Node.js and npm; pinned to an exact tag.
-#                             The Node 24 / Debian 13 switch is this one line.
+#                             Node 24 LTS on Debian 13: the upstream uWebSockets.js build (20.57)
+#                             needs glibc >= 2.38, which Debian 12 lacks (`npm run test:trixie`
+#                             proves this combination without Docker). node:20.20.2-bookworm-slim
+#                             also works, with the 20.30 build (what test/deploy runs on).
 #   ONNXRUNTIME_NODE_INSTALL  skip (CPU execution provider) or cuda12: onnxruntime-node's install
 #                             script then downloads the CUDA and TensorRT providers. A GPU image
 #                             needs a BASE_IMAGE that has Node.js and the CUDA 12 / cuDNN 9 runtime
 #                             libraries, e.g. one built FROM nvidia/cuda:12.x-cudnn-runtime with
 #                             Node installed (not built or tested here: no GPU, no daemon):
 #     docker build --build-arg BASE_IMAGE=my/node20-cuda12 --build-arg ONNXRUNTIME_NODE_INSTALL=cuda12 -t switchyard:cuda .
-ARG BASE_IMAGE=node:20.20.2-bookworm-slim
+ARG BASE_IMAGE=node:24.22.3-trixie-slim
 
 FROM ${BASE_IMAGE} AS build
 WORKDIR /src

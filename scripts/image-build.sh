@@ -61,7 +61,10 @@ done
 uws="$nm/uWebSockets.js"
 find "$uws/binaries" -name 'uws_*.node' ! -name 'uws_linux_x64_*.node' -delete
 find "$uws/dist" -name '*.node' -delete
-if ! ls "$uws"/binaries/uws_linux_x64_*.node >/dev/null 2>&1 || ! ls "$ort_bin"/napi-v*/linux/x64/onnxruntime_binding.node >/dev/null 2>&1; then
+# the upstream build (uws-upstream, 20.57) the gateway loads on Node 22-25 with glibc >= 2.38
+upstream="$nm/uws-upstream"
+find "$upstream" -maxdepth 1 -name 'uws_*.node' ! -name 'uws_linux_x64_*.node' -delete
+if ! ls "$uws"/binaries/uws_linux_x64_*.node "$upstream"/uws_linux_x64_*.node >/dev/null 2>&1 || ! ls "$ort_bin"/napi-v*/linux/x64/onnxruntime_binding.node >/dev/null 2>&1; then
   echo "image-build: a Linux x64 native binary is missing after stripping" >&2
   exit 1
 fi

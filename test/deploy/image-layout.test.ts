@@ -91,11 +91,12 @@ describe('the image file system (scripts/image-build.sh)', () => {
     }
   });
 
-  it('keeps only the Linux x64 native binaries of onnxruntime-node and uWebSockets.js', () => {
+  it('keeps only the Linux x64 native binaries of onnxruntime-node and both uWebSockets.js builds', () => {
     const natives = files(path.join(app, 'node_modules')).filter((f) => /\.(node|dll|dylib)$|\.so(\.|$)/.test(f));
-    const ours = natives.filter((f) => f.includes(`${path.sep}onnxruntime-node${path.sep}`) || f.includes(`${path.sep}uWebSockets.js${path.sep}`));
+    const ours = natives.filter((f) => ['onnxruntime-node', 'uWebSockets.js', 'uws-upstream'].some((p) => f.includes(`${path.sep}${p}${path.sep}`)));
     expect(ours.some((f) => f.endsWith(path.join('linux', 'x64', 'onnxruntime_binding.node')))).toBe(true);
-    expect(ours.some((f) => /uws_linux_x64_\d+\.node$/.test(f))).toBe(true);
+    expect(ours.some((f) => f.includes(`${path.sep}uWebSockets.js${path.sep}`) && /uws_linux_x64_\d+\.node$/.test(f))).toBe(true);
+    expect(ours.some((f) => f.includes(`${path.sep}uws-upstream${path.sep}`) && /uws_linux_x64_137\.node$/.test(f))).toBe(true);
     const foreign = ours.filter((f) => !f.includes(path.join('linux', 'x64')) && !/uws_linux_x64_\d+\.node$/.test(f));
     expect(foreign).toEqual([]);
   });

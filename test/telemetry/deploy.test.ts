@@ -110,7 +110,7 @@ describe('deploy/', () => {
     // the root Dockerfile: its base pinned to an exact Node release, and the folder this
     // config's file sink writes to given to the gateway's user
     const dockerfile = readFileSync(path.join(DEPLOY, build.context, build.dockerfile), 'utf8');
-    expect(dockerfile).toMatch(/^ARG BASE_IMAGE=node:\d+\.\d+\.\d+-bookworm-slim$/m);
+    expect(dockerfile).toMatch(/^ARG BASE_IMAGE=node:\d+\.\d+\.\d+-trixie-slim$/m);
     expect(dockerfile).toMatch(/^FROM \$\{BASE_IMAGE\}$/m);
     const fileSink = config.request_log.sinks.find((s) => s.type === 'file');
     expect(fileSink?.type === 'file' && dockerfile.includes(`install -d -o node -g node -m 0755 /app/examples/logs ${path.dirname(fileSink.path)}`)).toBe(true);
