@@ -4,9 +4,11 @@
 #
 #  1. a trixie root file system (debootstrap --variant=minbase), with Node 24 and npm from
 #     the npm registry, cached in .cache/trixie-root (debootstrap: 26-60 s cold; reused after);
-#  2. the project copied in (tracked and untracked-not-ignored files + the host-built dist/)
-#     and installed there with Node 24: `npm ci --omit=dev`, as a production image does;
-#  3. `switchyard doctor` and `switchyard serve` on the example config, inside the root with
+#  2. the project copied in (tracked and untracked-not-ignored files + the host-built dist/),
+#     and the image's /app laid out from it by scripts/image-build.sh with Node 24, as the
+#     Dockerfile does (npm ci --omit=dev, native binaries stripped to Linux x64);
+#  3. `switchyard doctor` and the image's default command (serve the example config) from that
+#     layout, inside the root with
 #     chroot, in a private mount namespace (unshare): /proc and /dev are mounted there only
 #     and unmounted on exit, and vanish with the namespace even if this script is killed;
 #  4. scripts/trixie-smoke-client.mjs, from outside (the host's Node): doctor says Node 24
@@ -112,23 +114,26 @@ in_root() {
   ' in-root "$ROOTFS" "$NPM_CACHE" "$RUN/in-root.pid" "$@"
 }
 
-say "npm ci --omit=dev with Node $(in_root 30 /usr/local/bin/node --version) in Debian $(cat "$ROOTFS/etc/debian_version")"
+say "the image's /app laid out by scripts/image-build.sh with Node $(in_root 30 /usr/local/bin/node --version) in Debian $(cat "$ROOTFS/etc/debian_version")"
 t=$SECONDS
-# --ignore-scripts: `prepare` builds dist/ with tsc (a dev tool; dist/ is copied in), and
-# onnxruntime-node's postinstall is skipped by ONNXRUNTIME_NODE_INSTALL=skip anyway. The
-# host's npm cache (filled by the host's `npm ci`) saves downloading the packages again.
-in_root 300 /bin/sh -c "cd $APP && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error" ||
-  die "npm ci inside the root failed"
-say "npm ci took $((SECONDS - t)) s ($(du -sh "$ROOTFS$APP/node_modules" | cut -f1) of node_modules)"
+# what the Dockerfile RUNs (npm ci --omit=dev, native binaries stripped to Linux x64, the
+# example repository and config); dist/ is the host's build, copied in. The host's npm cache
+# (filled by the host's `npm ci`) saves downloading the packages again.
+IMAGE=/image
+rm -rf --one-file-system "$ROOTFS$IMAGE"
+in_root 300 /bin/sh -c "cd $APP && NPM_CI_FLAGS=--prefer-offline bash scripts/image-build.sh $IMAGE" ||
+  die "scripts/image-build.sh inside the root failed"
+say "image layout took $((SECONDS - t)) s ($(du -sh "$ROOTFS$IMAGE/node_modules" | cut -f1) of node_modules)"
 
 # --- 3. doctor and serve inside the root ---------------------------------------------------
-in_root 120 /bin/sh -c "cd $APP && node bin/switchyard.js doctor --json" >"$RUN/doctor.json" 2>"$RUN/doctor.stderr" ||
+in_root 120 /bin/sh -c "cd $IMAGE && node bin/switchyard.js doctor --json" >"$RUN/doctor.json" 2>"$RUN/doctor.stderr" ||
   { cat "$RUN/doctor.stderr"; die "doctor failed inside the root"; }
-in_root 120 /bin/sh -c "cd $APP && node bin/switchyard.js doctor" 2>/dev/null | sed -n '1,5p' | sed 's/^/  doctor> /'
+in_root 120 /bin/sh -c "cd $IMAGE && node bin/switchyard.js doctor" 2>/dev/null | sed -n '1,5p' | sed 's/^/  doctor> /'
 
 : >"$RUN/gateway.log"
 rm -f "$RUN/in-root.pid"
-in_root 0 /bin/sh -c "cd $APP && SWITCHYARD_HTTP_PORT=0 SWITCHYARD_GRPC_PORT=0 exec node bin/switchyard.js serve --config examples/switchyard.yaml" \
+# the Dockerfile's ENTRYPOINT and CMD, in its WORKDIR
+in_root 0 /bin/sh -c "cd $IMAGE && SWITCHYARD_HTTP_PORT=0 SWITCHYARD_GRPC_PORT=0 NODE_ENV=production exec node bin/switchyard.js serve --config examples/switchyard.yaml" \
   >>"$RUN/gateway.log" 2>&1 &
 server=$!
 # $server is the subshell that runs in_root; the gateway's own pid is in $RUN/in-root.pid.
