@@ -189,6 +189,29 @@ describe('webhooks in the gateway', () => {
     expect((await getJson(`${t.url}/v2/health/ready`)).status).toBe(200);
   });
 
+  it('labels sent to /v2/feedback that score a version below the accuracy threshold: one accuracy.below_threshold', async () => {
+    const r = await receiver();
+    t = await startTestServer({
+      webhooks: [{ url: r.url, secret: SECRET, events: ['accuracy.below_threshold'] }],
+      webhook_settings: { online_accuracy_below: 0.6, accuracy_min_labels: 5, accuracy_window: 10 },
+    });
+    const url = t.url;
+    const label = async (i: number, right: boolean) => {
+      const res = await postJson(`${url}/v2/models/tabular/versions/1/infer`, tabularRequest(tabularRows(1, 70 + i)));
+      const data = (res.json.outputs as { name: string; data: number[] }[]).find((o) => o.name === 'probabilities')?.data ?? [];
+      const cls = data.indexOf(Math.max(...data));
+      expect((await postJson(`${url}/v2/feedback`, { id: res.json.id, label: right ? cls : (cls + 1) % 3 })).json.label).toBe('joined');
+    };
+    for (let i = 0; i < 5; i++) await label(i, true);
+    for (let i = 5; i < 12; i++) await label(i, false); // the window of 10: 3 right, 7 wrong
+    await r.until((x) => x.delivered().length === 1);
+    await new Promise((res) => setTimeout(res, 100));
+    const events = r.delivered();
+    expect(events).toHaveLength(1);
+    // 5 right of 8 rows is 0.625, still above; the 9th label makes 5 of 9 = 0.5556, below: the episode starts there
+    expect(events[0]).toMatchObject({ type: 'accuracy.below_threshold', payload: { model: 'tabular', version: '1', threshold: 0.6, rows: 9, correct: 5, accuracy: 0.5556 } });
+  });
+
   it('shutdown delivers what is queued, bounded by webhook_settings.close_timeout_s', async () => {
     // a receiver that never answers in time: the event cannot be delivered
     const r = await receiver(() => ({ status: 503 }));
