@@ -12,6 +12,7 @@ import { SERVER_VERSION, applyClassification, parseFeedbackItem, planClassificat
 import { ModelCatalog } from './gateway/model-catalog.js';
 import type { ModelSignature } from './core/tensor.js';
 import { InferenceStatistics, LogSettings, Metrics, TraceSettings, Monitoring, type LabelOutcome, type MonitoringOptions, type ModelStatisticsJson, type ServedModelView } from './telemetry/index.js';
+import { Webhooks } from './webhooks/index.js';
 
 const requestEnd = channel(REQUEST_END_CHANNEL);
 
@@ -33,6 +34,7 @@ interface GatewayParts {
   readonly monitoring: Monitoring;
   readonly features: FeatureService;
   readonly router: Router;
+  readonly webhooks: Webhooks;
 }
 
 export interface GatewayOptions {
@@ -59,6 +61,8 @@ export class Gateway {
   private readonly router: Router;
   /** what the admin API may do to routes (the router's admin operations) */
   readonly routes: RouteAdmin;
+  /** sends canary, drift, accuracy and shadow events to the configured URLs */
+  private readonly webhooks: Webhooks;
   /** runs the shadow copies of routed requests */
   private readonly shadows: ShadowMirror;
   /** metadata, readiness, config, statistics and index of models and routes alike */
@@ -84,6 +88,7 @@ export class Gateway {
     this.monitoring = parts.monitoring;
     this.features = parts.features;
     this.router = parts.router;
+    this.webhooks = parts.webhooks;
     this.routes = parts.router;
     this.catalog = new ModelCatalog(parts.repository, parts.router, parts.stats);
     this.traceSettings = new TraceSettings(parts.monitoring.tracing.enabled);
@@ -113,6 +118,9 @@ export class Gateway {
     });
     const metrics = new Metrics(() => servedViews(repository));
     const stats = new InferenceStatistics();
+    // first: a webhook config error (an unset secret_env) stops the start before anything is loaded,
+    // and the subscriptions exist before the first canary, drift or label event
+    const webhooks = Webhooks.create({ config: c, registry: metrics.registry, log });
     const monitoring = await Monitoring.create({
       config: c,
       registry: metrics.registry,
@@ -135,7 +143,7 @@ export class Gateway {
         versions: (m) => repository.index(true).filter((e) => e.name === m).map((e) => e.version),
       },
     });
-    return new Gateway({ config: c, log, repository, metrics, stats, monitoring, features, router });
+    return new Gateway({ config: c, log, repository, metrics, stats, monitoring, features, router, webhooks });
   }
 
   /** Ready = not draining and at least one model version ready (KServe's server readiness). */
@@ -370,7 +378,7 @@ export class Gateway {
     await this.drained;
   }
 
-  /** drain(), then flushes every buffered request log record and stops monitoring, features and routes. */
+  /** drain(), then flushes every buffered request log record, stops monitoring, features and routes, and delivers the queued webhook events (bounded). */
   async stop(): Promise<void> {
     await this.drain();
     this.stopped ??= this.closeAll();
@@ -379,6 +387,8 @@ export class Gateway {
 
   private async closeAll(): Promise<void> {
     await Promise.all([this.monitoring.close(), this.features.close(), this.router.close()]);
+    // after the parts that publish events: what they announced while closing is still sent
+    await this.webhooks.close();
     this.metrics.close();
     this.stats.close();
     this.sharedMemory.close();

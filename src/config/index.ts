@@ -76,3 +76,12 @@ export {
   type RouteSpecInput,
   type WeightedRouteInput,
 } from './route-schema.js';
+export {
+  WEBHOOK_EVENT_TYPES,
+  WebhookSchema,
+  WebhookSettingsSchema,
+  webhookName,
+  type WebhookConfig,
+  type WebhookEventType,
+  type WebhookSettingsConfig,
+} from './webhook-schema.js';

@@ -18,6 +18,7 @@ import { featureConfigIssues, normaliseFeatureConfig } from './feature-schema.js
 import { routeConfigIssues } from './route-schema.js';
 import { monitoringConfigIssues, normaliseMonitoringConfig } from './monitoring-schema.js';
 import { schemaIssues } from './schema-issues.js';
+import { normaliseWebhookConfig, webhookConfigIssues } from './webhook-schema.js';
 import { ServerConfigSchema, type ServerConfig } from './server-schema.js';
 import { parseYaml } from './yaml-source.js';
 
@@ -66,6 +67,7 @@ export function normaliseServerConfig(
     }
     normaliseMonitoringConfig(value, baseDir);
     normaliseFeatureConfig(value, baseDir);
+    normaliseWebhookConfig(value);
     applyEnvOverrides(value, env, options.cwd ?? process.cwd(), origins);
     if (value.threads === 0) value.threads = options.availableParallelism ?? os.availableParallelism();
   }
@@ -83,7 +85,7 @@ export function validateServerConfig(
   origins: ReadonlyMap<string, string> = new Map(),
 ): ServerConfig {
   const sourceOf = (key: string) => origins.get(key) ?? sourceName;
-  const issues = [...schemaIssues(checkServerConfig, value, sourceOf), ...crossKeyIssues(value, sourceOf), ...monitoringConfigIssues(value, sourceOf), ...featureConfigIssues(value, sourceOf), ...routeConfigIssues(value, sourceOf)];
+  const issues = [...schemaIssues(checkServerConfig, value, sourceOf), ...crossKeyIssues(value, sourceOf), ...monitoringConfigIssues(value, sourceOf), ...featureConfigIssues(value, sourceOf), ...routeConfigIssues(value, sourceOf), ...webhookConfigIssues(value, sourceOf)];
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze(structuredClone(value) as Static<typeof ServerConfigSchema>);
 }

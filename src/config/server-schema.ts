@@ -11,6 +11,7 @@ import { orNull, PartialModelConfigSchema } from './model-schema.js';
 import { MonitoringConfigFileProperties, MonitoringConfigProperties } from './monitoring-schema.js';
 import { RoutesConfigSchema, RoutesSchema } from './route-schema.js';
 import { FeatureConfigFileProperties, FeatureConfigProperties } from './feature-schema.js';
+import { WebhookConfigFileProperties, WebhookConfigProperties } from './webhook-schema.js';
 
 const port = (value: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: value, description: `${description}; 0 = any free port` });
@@ -205,6 +206,7 @@ export const ServerConfigSchema = Type.Object(
     shadow: ShadowSchema,
     ...MonitoringConfigProperties,
     ...FeatureConfigProperties,
+    ...WebhookConfigProperties,
   },
   { additionalProperties: false },
 );
@@ -221,6 +223,7 @@ export const ServerConfigFileSchema = Type.Partial(
     shadow: orNull(Type.Partial(ShadowSchema, { additionalProperties: false })),
     ...MonitoringConfigFileProperties,
     ...FeatureConfigFileProperties,
+    ...WebhookConfigFileProperties,
   }),
   { additionalProperties: false },
 );

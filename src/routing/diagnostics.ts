@@ -3,7 +3,8 @@
  * routing builds a payload only when a channel has subscribers, and imports no metrics library.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { CanaryEventKind, CanaryStatus } from './canary/state.js';
+import type { StepSummary } from './canary/analysis.js';
+import type { CanaryEventKind, CanaryGate, CanaryStatus } from './canary/state.js';
 
 /** Published by Router.record once per routed request; the message is the Decision (ok and latencyUs set). */
 export const ROUTE_REQUEST_CHANNEL = 'switchyard:route:request';
@@ -35,6 +36,7 @@ export interface FeedbackEvent {
   readonly outcome: 'credited' | 'duplicate' | 'unknown';
 }
 
+/** One canary transition: the history event it added, with the route's two targets. */
 export interface CanaryTransitionEvent {
   readonly route: string;
   readonly event: CanaryEventKind;
@@ -42,6 +44,16 @@ export interface CanaryTransitionEvent {
   readonly step: number;
   readonly percent: number;
   readonly reason: string;
+  /** ms since the epoch */
+  readonly at: number;
+  /** an admin API caller, or "canary" for the automatic analysis */
+  readonly actor: string;
+  readonly baseline: { readonly model: string; readonly version: string };
+  readonly candidate: { readonly model: string; readonly version: string };
+  /** the window the analysis judged (automatic advance, extend, promote, rollback), else null */
+  readonly analysis: StepSummary | null;
+  /** the gate that failed (automatic rollback) or extended the step, with its value and limit; else null */
+  readonly gate: CanaryGate | null;
 }
 
 export interface ArmStats {

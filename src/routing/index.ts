@@ -15,7 +15,7 @@ export { checkRouteSpec, parseRouteSpec, routeNameProblems } from './validate.js
 export { normaliseRouteSpec, type BanditSpec, type CanarySpec, type RouteSpec, type WeightedSpec } from './spec.js';
 export { feedbackUnknown, routeNotFound } from './errors.js';
 export type { ArmView, CanaryView, RouteView, TargetCountsView } from './views.js';
-export type { CanaryAction, CanaryEvent, CanaryState, CanaryStatus } from './canary/index.js';
+export type { CanaryAction, CanaryEvent, CanaryGate, CanaryState, CanaryStatus } from './canary/index.js';
 export {
   MemoryRouteStore,
   RedisRouteStore,

@@ -449,7 +449,7 @@ export class Router {
       return null;
     }
     const route = this.routes.apply({ ...change.record, revision });
-    this.canary.announce(name, current?.record.canary ?? null, change.record.canary);
+    this.canary.announce(name, change.record.spec, current?.record.canary ?? null, change.record.canary);
     return route === undefined ? null : routeView(route);
   }
 

@@ -78,6 +78,8 @@ describe('canary routes', () => {
     expect(last.actor).toBe('canary');
     expect(last.reason).toMatch(/candidate error rate \d+(\.\d+)?% \(\d+ of \d+\) is above max_error_rate 2%/);
     expect(last.analysis?.candidate.errors).toBeGreaterThan(0);
+    // the gate that failed, with the value it measured and its limit
+    expect(last.gate).toEqual({ gate: 'max_error_rate', value: last.analysis?.candidate.error_rate, limit: 0.02 });
     expect(traffic(router, 300, healthy)).toEqual({ 'tabular:1': 300 });
   });
 
@@ -88,6 +90,8 @@ describe('canary routes', () => {
     const s = state(router);
     expect(s.state).toBe('rolled_back');
     expect(s.history[s.history.length - 1].reason).toMatch(/p99 latency .* is 2\.\d+x the baseline's .* \(max_p99_latency_ratio 1\.5\)/);
+    expect(s.history[s.history.length - 1].gate).toMatchObject({ gate: 'max_p99_latency_ratio', limit: 1.5 });
+    expect(s.history[s.history.length - 1].gate?.value).toBeGreaterThan(2);
   });
 
   it('roll back when the candidate earns less reward than the baseline', async () => {
@@ -114,6 +118,8 @@ describe('canary routes', () => {
     expect(s).toMatchObject({ state: 'progressing', step: 0 });
     expect(s.history.map((e) => e.event)).toEqual(['start', 'extend']);
     expect(s.history[1].reason).toMatch(/too few requests/);
+    expect(s.history[1].gate).toMatchObject({ gate: 'min_requests', limit: 50 });
+    expect(s.history[0].gate).toBeUndefined(); // a start is decided by no gate
     // the window keeps what it had: more traffic, and the next analysis advances
     traffic(router, 900, healthy);
     await clock.advance(60_000);

@@ -5,7 +5,8 @@
  *   p99(candidate) / p99(baseline) > max      → fail
  *   mean reward ratio < min (both rewarded)   → fail
  *   otherwise                                 → pass
- * A pure function of the two sides' statistics.
+ * A pure function of the two sides' statistics. A fail or an extension names the gate that
+ * decided it, with the value it measured and the configured limit.
  */
 import type { CanaryAnalysisSpec } from '../spec.js';
 import type { Verdict } from './state.js';
@@ -45,12 +46,14 @@ export function analyseStep(baseline: SideStats, candidate: SideStats, a: Canary
   if (baseline.requests < a.min_requests || candidate.requests < a.min_requests) {
     return {
       kind: 'extend',
+      gate: { gate: 'min_requests', value: Math.min(baseline.requests, candidate.requests), limit: a.min_requests },
       reason: `too few requests to judge (baseline ${baseline.requests}, candidate ${candidate.requests}; min_requests ${a.min_requests} each): the step is extended`,
     };
   }
   if (candidate.errorRate > a.max_error_rate) {
     return {
       kind: 'fail',
+      gate: { gate: 'max_error_rate', value: round(candidate.errorRate, 4), limit: a.max_error_rate },
       reason: `candidate error rate ${pct(candidate.errorRate)} (${candidate.errors} of ${candidate.requests}) is above max_error_rate ${pct(a.max_error_rate)}`,
     };
   }
@@ -59,6 +62,7 @@ export function analyseStep(baseline: SideStats, candidate: SideStats, a: Canary
     if (ratio > a.max_p99_latency_ratio) {
       return {
         kind: 'fail',
+        gate: { gate: 'max_p99_latency_ratio', value: round(ratio, 4), limit: a.max_p99_latency_ratio },
         reason: `candidate p99 latency ${round(candidate.p99Us / 1000, 4)} ms is ${round(ratio, 3)}x the baseline's ${round(baseline.p99Us / 1000, 4)} ms (max_p99_latency_ratio ${a.max_p99_latency_ratio})`,
       };
     }
@@ -69,9 +73,11 @@ export function analyseStep(baseline: SideStats, candidate: SideStats, a: Canary
     if (candidate.rewardMean < floor) {
       return {
         kind: 'fail',
+        // the ratio the gate compares (candidate / baseline mean); null when the baseline's mean is not positive
+        gate: { gate: 'min_reward_ratio', value: baseline.rewardMean > 0 ? round(candidate.rewardMean / baseline.rewardMean, 4) : null, limit: a.min_reward_ratio },
         reason: `candidate mean reward ${round(candidate.rewardMean, 4)} is below ${a.min_reward_ratio} x the baseline's ${round(baseline.rewardMean, 4)} (min_reward_ratio)`,
       };
     }
   }
-  return { kind: 'pass', reason: 'every gate passed' };
+  return { kind: 'pass', gate: null, reason: 'every gate passed' };
 }

@@ -11,12 +11,12 @@ import type { Change } from '../changes.js';
 import { canarySummary } from '../changes.js';
 import type { Clock } from '../clock.js';
 import type { CounterHash } from '../counters.js';
-import { canaryChannel } from '../diagnostics.js';
+import { canaryChannel, type CanaryTransitionEvent } from '../diagnostics.js';
 import { conflict } from '../errors.js';
 import type { LiveRoute } from '../live-route.js';
 import type { RouteTable } from '../route-table.js';
 import { dueAt } from '../route-table.js';
-import type { CanarySpec } from '../spec.js';
+import type { CanarySpec, RouteSpec } from '../spec.js';
 import type { RouteStore } from '../store/store.js';
 import { analyseStep, summarise } from './analysis.js';
 import type { CanaryScheduler } from './scheduler.js';
@@ -78,11 +78,25 @@ export class CanaryDriver {
     };
   }
 
-  /** Publishes the transition from `before` to `after` (on the replica that made it; each transition adds one history event). */
-  announce(name: string, before: CanaryState | null, after: CanaryState | null): void {
-    if (after === null || after === before || after.history.length === 0 || !canaryChannel.hasSubscribers) return;
+  /** Publishes the transition from `before` to `after` of route `spec` (on the replica that made it; each transition adds one history event). */
+  announce(name: string, spec: RouteSpec, before: CanaryState | null, after: CanaryState | null): void {
+    if (after === null || after === before || after.history.length === 0 || spec.policy !== 'canary' || !canaryChannel.hasSubscribers) return;
     const e = after.history[after.history.length - 1];
-    canaryChannel.publish({ route: name, event: e.event, status: after.status, step: e.step, percent: e.percent, reason: e.reason });
+    const message: CanaryTransitionEvent = {
+      route: name,
+      event: e.event,
+      status: after.status,
+      step: e.step,
+      percent: e.percent,
+      reason: e.reason,
+      at: e.at,
+      actor: e.actor,
+      baseline: { model: spec.baseline.model, version: spec.baseline.version },
+      candidate: { model: spec.candidate.model, version: spec.candidate.version },
+      analysis: e.analysis,
+      gate: e.gate ?? null,
+    };
+    canaryChannel.publish(message);
   }
 
   /** What the route statistics event says of a canary route, or null for other policies. */
@@ -136,7 +150,7 @@ export class CanaryDriver {
         return;
       }
       d.routes.apply({ ...before.record, canary: next, updatedAt: now, revision });
-      this.announce(name, state, next);
+      this.announce(name, spec, state, next);
       const level = event.event === 'rollback' ? 'warn' : 'info';
       d.log[level](`canary ${event.event}`, { route: name, step: next.step, percent: event.percent, reason: event.reason });
     } finally {

@@ -12,6 +12,7 @@ export {
   type CanaryAction,
   type CanaryEvent,
   type CanaryEventKind,
+  type CanaryGate,
   type CanaryState,
   type CanaryStatus,
   type Verdict,

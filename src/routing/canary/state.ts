@@ -12,6 +12,14 @@ export type CanaryStatus = 'progressing' | 'paused' | 'promoted' | 'rolled_back'
 export type CanaryEventKind = 'start' | 'advance' | 'extend' | 'promote' | 'rollback' | 'pause' | 'resume';
 export type CanaryAction = 'pause' | 'resume' | 'promote' | 'rollback';
 
+/** The gate that decided an analysis (fail, or extend for too few requests): the value measured and its configured limit. */
+export interface CanaryGate {
+  readonly gate: 'min_requests' | 'max_error_rate' | 'max_p99_latency_ratio' | 'min_reward_ratio';
+  /** min_requests: the smaller side's requests; max_error_rate: the candidate's; ratios: candidate / baseline (null when undefined) */
+  readonly value: number | null;
+  readonly limit: number;
+}
+
 export interface CanaryEvent {
   /** ms since the epoch */
   readonly at: number;
@@ -25,6 +33,11 @@ export interface CanaryEvent {
   readonly actor: string;
   /** the window the analysis judged (advance, extend, automatic rollback), or null */
   readonly analysis: StepSummary | null;
+  /**
+   * The gate that decided an automatic rollback or extension, else null. Optional: states
+   * written before the field existed (a shared store outlives an upgrade) lack it.
+   */
+  readonly gate?: CanaryGate | null;
 }
 
 export interface CanaryState {
@@ -72,14 +85,14 @@ export function startCanary(spec: CanarySpec, now: number, actor: string, id: st
 }
 
 export type Verdict =
-  | { readonly kind: 'pass'; readonly reason: string }
-  | { readonly kind: 'fail'; readonly reason: string }
-  | { readonly kind: 'extend'; readonly reason: string };
+  | { readonly kind: 'pass'; readonly reason: string; readonly gate: null }
+  | { readonly kind: 'fail'; readonly reason: string; readonly gate: CanaryGate }
+  | { readonly kind: 'extend'; readonly reason: string; readonly gate: CanaryGate };
 
 /** The state after the analysis of the current step. Only a progressing canary is analysed. */
 export function afterAnalysis(spec: CanarySpec, state: CanaryState, verdict: Verdict, summary: StepSummary, now: number): CanaryState {
   if (state.status !== 'progressing') return state;
-  const event = { at: now, reason: verdict.reason, actor: CANARY_ACTOR, analysis: summary };
+  const event = { at: now, reason: verdict.reason, actor: CANARY_ACTOR, analysis: summary, gate: verdict.gate };
   switch (verdict.kind) {
     case 'extend':
       return withEvent(state, { ...state, stepStartedAt: now }, spec, { ...event, event: 'extend' });

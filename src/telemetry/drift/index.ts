@@ -1,3 +1,4 @@
+export { DRIFT_EPISODE_CHANNEL, type DriftEpisodeEvent } from './diagnostics.js';
 export { DriftMonitor, REFERENCE_FILE, type DriftMonitorOptions, type ObservedModel } from './monitor.js';
 export { DriftMetrics } from './metrics.js';
 export { ModelDrift, MAX_REFERENCE_VALUES, type ColumnDrift, type DriftSettings } from './model-drift.js';

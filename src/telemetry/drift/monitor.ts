@@ -2,15 +2,16 @@
  * The drift monitor: one ModelDrift per served model version, created on its first
  * request. observe() is the request-path call; compute() runs every drift.interval_s on a
  * timer and sets the gauges; a column crossing a threshold logs one warning per episode
- * (and one info line when it returns below).
+ * (and one info line when it returns below), and publishes both on the drift episode channel.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import type { DriftConfig } from '../../config/index.js';
 import type { ModelSignature, Tensor, Logger } from '../../core/index.js';
+import { driftEpisodeChannel, type DriftEpisodeEvent } from './diagnostics.js';
 import { DriftMetrics } from './metrics.js';
-import { ModelDrift, type DriftSettings } from './model-drift.js';
+import { ModelDrift, type ColumnDrift, type DriftSettings } from './model-drift.js';
 import { parseReferenceFile, type ReferenceFile } from './reference.js';
 
 export const REFERENCE_FILE = 'reference.json';
@@ -145,12 +146,30 @@ export class DriftMonitor {
             psi_threshold: this.settings.psiThreshold,
             ks_threshold: this.settings.ksThreshold,
           });
+          this.publish(drift, s, 'started');
         }
         for (const e of ended) {
           this.log.info('drift ended', { model: drift.model, version: drift.version, column: e.column, psi: round(e.psi), ks: round(e.ks) });
+          this.publish(drift, e, 'ended');
         }
       }
     }
+  }
+
+  private publish(drift: ModelDrift, c: ColumnDrift, state: DriftEpisodeEvent['state']): void {
+    if (!driftEpisodeChannel.hasSubscribers) return;
+    const message: DriftEpisodeEvent = {
+      model: drift.model,
+      version: drift.version,
+      column: c.column,
+      state,
+      psi: round(c.psi),
+      ks: round(c.ks),
+      psiThreshold: this.settings.psiThreshold,
+      ksThreshold: this.settings.ksThreshold,
+      window: this.settings.window,
+    };
+    driftEpisodeChannel.publish(message);
   }
 
   /** Drops a version (unloaded): its windows, reference and gauge series. */

@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import type { EvaluationConfig } from '../../config/index.js';
 import { GatewayError, type Logger } from '../../core/index.js';
 import type { OutputSummary } from '../request-log/index.js';
+import { labelScoredChannel, type LabelScoredEvent } from './diagnostics.js';
 import { parseLabel, rowMismatch } from './label.js';
 import { MemoryPredictionStore } from './memory-store.js';
 import { EvaluationMetrics } from './metrics.js';
@@ -117,6 +118,7 @@ export class Evaluator {
       let correct = 0;
       for (let i = 0; i < rows; i++) if (labels[i] === p.values[i]) correct++;
       this.metrics.classified(p.model, p.version, rows, correct);
+      if (labelScoredChannel.hasSubscribers) publishScored({ model: p.model, version: p.version, task: 'classification', rows, correct, absError: 0, sqError: 0 });
     } else {
       let abs = 0;
       let sq = 0;
@@ -126,6 +128,7 @@ export class Evaluator {
         sq += e * e;
       }
       this.metrics.regressed(p.model, p.version, rows, abs, sq);
+      if (labelScoredChannel.hasSubscribers) publishScored({ model: p.model, version: p.version, task: 'regression', rows, correct: 0, absError: abs, sqError: sq });
     }
   }
 
@@ -140,6 +143,10 @@ export class Evaluator {
   async close(): Promise<void> {
     await this.store.close();
   }
+}
+
+function publishScored(e: LabelScoredEvent): void {
+  labelScoredChannel.publish(e);
 }
 
 /** A client of the store's own; errors surface as failed commands (counted, logged). */

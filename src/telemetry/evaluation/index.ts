@@ -5,3 +5,4 @@ export { RedisPredictionStore, type RedisPredictionStoreOptions } from './redis-
 export { Prediction, predictionFromOutputs, type PredictionKind } from './prediction.js';
 export { parseLabel } from './label.js';
 export type { LabelOutcome, PredictionStore } from './store.js';
+export { EVALUATION_LABEL_CHANNEL, type LabelScoredEvent } from './diagnostics.js';
