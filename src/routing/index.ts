@@ -17,8 +17,10 @@ export { feedbackUnknown, routeNotFound } from './errors.js';
 export type { ArmView, CanaryView, RouteView, TargetCountsView } from './views.js';
 export type { CanaryAction, CanaryEvent, CanaryState, CanaryStatus } from './canary/index.js';
 export {
+  FileRouteStore,
   MemoryRouteStore,
   RedisRouteStore,
+  StateFileError,
   createRouteStore,
   type AuditEntry,
   type CreateRouteStoreOptions,

@@ -15,7 +15,7 @@
  *
  * Canary steps are decided by whichever replica takes the store's lock when a step is due;
  * windows and bandit statistics are counter hashes that a shared store sums over replicas
- * (synced every `syncIntervalMs`).
+ * and the file store keeps across restarts (synced every `syncIntervalMs`).
  */
 import type { Tensor } from '../core/tensor.js';
 import { GatewayError } from '../core/errors.js';
@@ -52,7 +52,7 @@ export interface RouterOptions {
   readonly random?: Random;
   /** close() closes the store too (default true) */
   readonly ownsStore?: boolean;
-  /** with a shared store: ms between two syncs of the counters (default 250) */
+  /** with a store that keeps counters (countersInStore): ms between two syncs of the counters (default 250) */
   readonly syncIntervalMs?: number;
   /** ms between two route statistics events for the metrics (default 1000) */
   readonly statsIntervalMs?: number;
@@ -146,7 +146,7 @@ export class Router {
         for (const record of await router.store.load()) router.routes.apply(record);
         for (const [name, spec] of specs) await router.seed(name, spec);
       });
-      if (router.store.shared) {
+      if (router.store.countersInStore) {
         await router.counters.syncAll(router.routes.values());
         router.every(router.syncIntervalMs, () => router.counters.syncAll(router.routes.values()), (t) => (router.syncTimer = t));
       }
@@ -299,7 +299,7 @@ export class Router {
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
-  /** Stops the timers, writes the counters a last time (shared store), closes the store when owned. */
+  /** Stops the timers, syncs the counters a last time (countersInStore), closes the store when owned. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -307,7 +307,7 @@ export class Router {
     if (this.syncTimer !== null) this.clock.cancel(this.syncTimer);
     if (this.statsTimer !== null) this.clock.cancel(this.statsTimer);
     await this.queue.catch(() => undefined);
-    if (this.store.shared) await this.counters.syncAll(this.routes.values()).catch(() => undefined);
+    if (this.store.countersInStore) await this.counters.syncAll(this.routes.values()).catch(() => undefined);
     this.publishStats();
     if (this.ownsStore) await this.store.close();
   }
