@@ -13,7 +13,7 @@ export { seededRandom, type Random } from './random.js';
 export { compareOutputs, ShadowComparison } from './shadow/index.js';
 export { checkRouteSpec, parseRouteSpec, routeNameProblems } from './validate.js';
 export { normaliseRouteSpec, type BanditSpec, type CanarySpec, type RouteSpec, type WeightedSpec } from './spec.js';
-export { feedbackUnknown, routeNotFound } from './errors.js';
+export { feedbackUnknown, routeNotFound, StaleRouteError } from './errors.js';
 export type { ArmView, CanaryView, RouteView, TargetCountsView } from './views.js';
 export type { CanaryAction, CanaryEvent, CanaryState, CanaryStatus } from './canary/index.js';
 export {
