@@ -203,9 +203,12 @@ export class FileRouteStore implements RouteStore {
       for (const k of d.keys) this.hashes.delete(k);
       this.countersDirty = true;
     }
-    if (routes !== null || counters !== null) {
-      this.log.info('state: loaded routes and statistics', { dir: this.dir, routes: this.routes.size, revision: this.revision, counter_hashes: this.hashes.size });
-    }
+    this.log.info(routes === null && counters === null ? 'state: routes and statistics persist in state_dir (empty so far)' : 'state: loaded routes and statistics from state_dir', {
+      dir: this.dir,
+      routes: this.routes.size,
+      revision: this.revision,
+      counter_hashes: this.hashes.size,
+    });
   }
 
   async load(): Promise<RouteRecord[]> {
