@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -157,6 +157,17 @@ describe('FileRouteStore', () => {
     await expect(FileRouteStore.open({ dir, log: silentLogger })).rejects.toThrow(/is in use by process \d+ .*give each its own state_dir/);
     await open.pop()!.close();
     writeFileSync(join(dir, 'lock'), '2147483646\n'); // no such process
+    await openStore(dir);
+    await open.pop()!.close();
+    // a container restarted on a kept volume has the pid of the last one (1): not a live holder
+    writeFileSync(join(dir, 'lock'), `${process.pid} ${hostname()}\n`);
+    await openStore(dir);
+    await open.pop()!.close();
+    // a live process on this host holds it
+    writeFileSync(join(dir, 'lock'), `${process.ppid} ${hostname()}\n`);
+    await expect(FileRouteStore.open({ dir, log: silentLogger })).rejects.toThrow(new RegExp(`in use by process ${process.ppid}`));
+    // another host's lock cannot be checked: taken over (with a warning)
+    writeFileSync(join(dir, 'lock'), `${process.ppid} some-other-host\n`);
     await openStore(dir);
   });
 

@@ -30,6 +30,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { access, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { GatewayError } from '../../core/errors.js';
 import type { Logger } from '../../core/index.js';
@@ -161,22 +162,33 @@ export class FileRouteStore implements RouteStore {
     if (stray.length > 0) this.log.info('state: removed temp files of an interrupted write', { dir: this.dir, files: stray });
   }
 
+  /**
+   * The lock file holds "<pid> <hostname>". It is stale (taken over) when its process is gone:
+   * on this host, no such pid, or our own pid without this process holding the folder (a
+   * container restarted on a kept volume is pid 1 again); from another host it cannot be
+   * checked, and is taken over with a warning (a volume that moved with a rescheduled pod).
+   */
   private async takeLock(): Promise<void> {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fh = await open(this.lockFile, 'wx', 0o600);
-        await fh.writeFile(`${process.pid}\n`);
+        await fh.writeFile(`${process.pid} ${hostname()}\n`);
         await fh.close();
+        HELD.add(this.dir);
         return;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new StateFileError(`cannot create the lock file ${this.lockFile}: ${(e as Error).message}`, { cause: e });
       }
-      const pid = Number((await readFile(this.lockFile, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      const [pidText = '', host = ''] = (await readFile(this.lockFile, 'utf8').catch(() => '')).trim().split(/\s+/);
+      const pid = Number(pidText);
+      const here = host === '' || host === hostname();
+      const live = Number.isInteger(pid) && pid > 0 && (pid === process.pid ? HELD.has(this.dir) : here && isAlive(pid));
+      if (live) {
         throw new StateFileError(
           `state_dir ${this.dir} is in use by process ${pid} (${this.lockFile}); two gateways cannot share a state folder: give each its own state_dir, or use redis.url to share routes between replicas`,
         );
       }
+      if (!here) this.log.warn('state: taking over the lock of a gateway on another host; two gateways must not share a state folder', { dir: this.dir, lock_host: host, lock_pid: pid });
       // the previous gateway is gone without unlocking (killed): the lock is stale
       await rm(this.lockFile, { force: true });
     }
@@ -347,6 +359,7 @@ export class FileRouteStore implements RouteStore {
     this.closed = true;
     await this.chain.catch(() => undefined);
     await rm(this.lockFile, { force: true });
+    HELD.delete(this.dir);
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -356,8 +369,10 @@ export class FileRouteStore implements RouteStore {
   }
 }
 
+/** the state folders this process holds (a lock file with our pid is ours only if listed here) */
+const HELD = new Set<string>();
+
 function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return true;
