@@ -13,7 +13,7 @@
  *                  into this store every 250 ms (in memory: no I/O); the store writes the file
  *                  at most once per `flushIntervalMs` (default 1 s) when something changed, and
  *                  on close. A kill loses at most the last interval's counts.
- *   lock           the pid of the gateway using the folder.
+ *   lock           "<pid> <host>" of the gateway using the folder (stale once that process is gone).
  * A route change that drops counters (a deleted route's statistics) lists the drop in
  * routes.json with its revision until counters.json has caught up, so a kill between the two
  * files never brings a deleted route's statistics back.
