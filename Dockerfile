@@ -46,9 +46,10 @@ ENV NODE_ENV=production \
 COPY --from=build /app /app
 # The program is root's and read-only to the gateway; it writes only request logs: here for the
 # default command (examples/switchyard.yaml: logs/requests.jsonl beside it), and in
-# /var/log/switchyard for configs that log there (deploy/switchyard.yaml, deploy/k8s).
-RUN install -d -o node -g node -m 0755 /app/examples/logs /var/log/switchyard
-VOLUME ["/app/examples/logs", "/var/log/switchyard"]
+# /var/log/switchyard for configs that log there (deploy/switchyard.yaml, deploy/k8s); and,
+# without Redis, its routes and statistics (state_dir: examples/state for the default command).
+RUN install -d -o node -g node -m 0755 /app/examples/logs /app/examples/state /var/log/switchyard
+VOLUME ["/app/examples/logs", "/app/examples/state", "/var/log/switchyard"]
 USER node
 # HTTP (REST, WebSocket, /metrics) and gRPC, as Triton
 EXPOSE 8000 8001

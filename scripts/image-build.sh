@@ -82,3 +82,5 @@ cp "$src/deploy/k8s/kserve/switchyard-kserve.yaml" "$dest/config/kserve.yaml"
 # request_log's file sink writes logs/requests.jsonl beside the config; the Dockerfile gives
 # this folder to the node user and declares it a volume
 mkdir -p "$dest/examples/logs"
+# state_dir of examples/switchyard.yaml (routes and statistics without Redis): the node user's too
+mkdir -p "$dest/examples/state"

@@ -51,7 +51,17 @@ async function serve(opts: ServeOptions): Promise<void> {
   const config = configOrExit(opts.config, env);
   const log = createLogger(config.log_level);
   const { startServer } = await import('./cli/serve.js');
-  const server = await startServer(config, log);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config, log);
+  } catch (e) {
+    // an unusable state_dir or a damaged state file: the message says what to do, a stack would bury it
+    if (e instanceof Error && e.name === 'StateFileError') {
+      process.stderr.write(`switchyard: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
   let signals = 0;
   const shutdown = (signal: string): void => {
     signals++;

@@ -133,7 +133,11 @@ export class Gateway {
     features.watchModels((m, v) => (repository.has(m, v) ? repository.resolve(m, v).signature : null));
     await repository.loadAll();
     // routes are checked against the served models, so they come after the models load
-    const store = await createRouteStore({ redisUrl: c.redis.url, log });
+    // without Redis, routes changed at run time persist in state_dir (null: in memory only)
+    const store = await createRouteStore({ redisUrl: c.redis.url, stateDir: c.state_dir, log }).catch(async (e: unknown) => {
+      await Promise.allSettled([repository.close(), features.close(), monitoring.close()]);
+      throw e;
+    });
     const router = await Router.create({
       routes: c.routes,
       store,

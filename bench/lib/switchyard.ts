@@ -96,6 +96,8 @@ export async function startSwitchyard(spec: SwitchyardSpec): Promise<RunningSwit
       // `info` is the level of the "switchyard listening" line the bench waits for.
       log_level: 'info',
       drain_timeout_s: 5,
+      // a measurement keeps no routes across runs (and several gateways may share this folder)
+      state_dir: null,
       // the request log goes to the temp folder, removed with it
       request_log: { sinks: [{ type: 'file', path: path.join(spec.repository, '..', `${path.basename(spec.repository)}-requests.jsonl`) }] },
       ...spec.config,

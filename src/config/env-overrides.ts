@@ -32,6 +32,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = Object.freeze([
   { variable: 'SWITCHYARD_MODEL_REPOSITORY', key: ['model_repository'], kind: 'path' },
   { variable: 'SWITCHYARD_MODEL_NAME', key: ['model_name'], kind: 'string' },
   { variable: 'SWITCHYARD_REDIS_URL', key: ['redis', 'url'], kind: 'string' },
+  { variable: 'SWITCHYARD_STATE_DIR', key: ['state_dir'], kind: 'path' },
   { variable: 'SWITCHYARD_ADMIN_TOKEN', key: ['admin_token'], kind: 'string' },
   { variable: 'SWITCHYARD_LOG_LEVEL', key: ['log_level'], kind: 'lowercase' },
   { variable: 'SWITCHYARD_MODEL_CONTROL_MODE', key: ['model_control_mode'], kind: 'lowercase' },

@@ -48,8 +48,8 @@ export interface NormalisedServerConfig {
 }
 
 /**
- * Defaults ← the file's data ← environment overrides. `model_repository` from the file is
- * resolved against `baseDir` (the config file's folder), from the environment against the
+ * Defaults ← the file's data ← environment overrides. `model_repository` and `state_dir` from
+ * the file (or their defaults) are resolved against `baseDir` (the config file's folder), from the environment against the
  * cwd; `threads: 0` becomes the number of available cores. Values of the wrong type are
  * left as they are for validation to report.
  */
@@ -65,6 +65,7 @@ export function normaliseServerConfig(
     if (typeof value.model_repository === 'string' && value.model_repository !== '') {
       value.model_repository = path.resolve(baseDir, value.model_repository);
     }
+    if (typeof value.state_dir === 'string' && value.state_dir !== '') value.state_dir = path.resolve(baseDir, value.state_dir);
     normaliseMonitoringConfig(value, baseDir);
     normaliseFeatureConfig(value, baseDir);
     normaliseWebhookConfig(value);

@@ -190,6 +190,12 @@ export const ServerConfigSchema = Type.Object(
         'the server name GET /v2 and gRPC ServerMetadata answer; Triton\'s client examples check for "triton", so the bundled example config says that',
     }),
     redis: RedisSchema,
+    state_dir: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+      default: './state',
+      description:
+        "without redis.url: the folder where routes changed at run time, canary progress, bandit statistics and the audit log persist across restarts (created when missing; one gateway per folder). A relative path is read from the config file's folder. null = in memory only, lost on restart. Not used with redis.url (Redis holds that state)",
+      expected: 'a folder path, or null',
+    }),
     drain_timeout_s: Type.Number({
       minimum: 0,
       default: 30,

@@ -80,6 +80,8 @@ function prepare(dir: string, configFile: string, model: string, key: string, va
   out.http = { ...out.http, host: '127.0.0.1', port: 0 };
   out.grpc = { ...out.grpc, host: '127.0.0.1', port: 0, enabled: true };
   out.model_repository = repo;
+  // a load test's gateway must not take (or change) the state folder of the config's real gateway
+  out.state_dir = null;
   // the "switchyard listening" line is logged at info
   out.log_level = 'info';
   out.request_log = { ...out.request_log, sinks: out.request_log.sinks.map((s, i) => (s.type === 'file' ? { ...s, path: path.join(dir, `requests-${i}.jsonl`) } : s)) };

@@ -13,12 +13,14 @@ export { seededRandom, type Random } from './random.js';
 export { compareOutputs, ShadowComparison } from './shadow/index.js';
 export { checkRouteSpec, parseRouteSpec, routeNameProblems } from './validate.js';
 export { normaliseRouteSpec, type BanditSpec, type CanarySpec, type RouteSpec, type WeightedSpec } from './spec.js';
-export { feedbackUnknown, routeNotFound } from './errors.js';
+export { feedbackUnknown, routeNotFound, StaleRouteError } from './errors.js';
 export type { ArmView, CanaryView, RouteView, TargetCountsView } from './views.js';
 export type { CanaryAction, CanaryEvent, CanaryGate, CanaryState, CanaryStatus } from './canary/index.js';
 export {
+  FileRouteStore,
   MemoryRouteStore,
   RedisRouteStore,
+  StateFileError,
   createRouteStore,
   type AuditEntry,
   type CreateRouteStoreOptions,

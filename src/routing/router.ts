@@ -15,7 +15,7 @@
  *
  * Canary steps are decided by whichever replica takes the store's lock when a step is due;
  * windows and bandit statistics are counter hashes that a shared store sums over replicas
- * (synced every `syncIntervalMs`).
+ * and the file store keeps across restarts (synced every `syncIntervalMs`).
  */
 import type { Tensor } from '../core/tensor.js';
 import { GatewayError } from '../core/errors.js';
@@ -28,7 +28,7 @@ import { specChange, type Change } from './changes.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Decision, RouteRequest } from './decision.js';
 import { feedbackChannel, requestChannel, shadowChannel, statsChannel, type RouteStats } from './diagnostics.js';
-import { badReward, conflict, invalidRoute, routeNotFound } from './errors.js';
+import { badReward, conflict, invalidRoute, routeNotFound, StaleRouteError } from './errors.js';
 import { CanaryDriver } from './canary/driver.js';
 import { countsKey, LiveRoute } from './live-route.js';
 import { CounterSync } from './store/counter-sync.js';
@@ -52,7 +52,7 @@ export interface RouterOptions {
   readonly random?: Random;
   /** close() closes the store too (default true) */
   readonly ownsStore?: boolean;
-  /** with a shared store: ms between two syncs of the counters (default 250) */
+  /** with a store that keeps counters (countersInStore): ms between two syncs of the counters (default 250) */
   readonly syncIntervalMs?: number;
   /** ms between two route statistics events for the metrics (default 1000) */
   readonly statsIntervalMs?: number;
@@ -146,7 +146,7 @@ export class Router {
         for (const record of await router.store.load()) router.routes.apply(record);
         for (const [name, spec] of specs) await router.seed(name, spec);
       });
-      if (router.store.shared) {
+      if (router.store.countersInStore) {
         await router.counters.syncAll(router.routes.values());
         router.every(router.syncIntervalMs, () => router.counters.syncAll(router.routes.values()), (t) => (router.syncTimer = t));
       }
@@ -256,17 +256,21 @@ export class Router {
     return routeView(route);
   }
 
-  /** Creates or replaces a route (a canary starts over). SY_ERR_BAD_REQUEST with every problem when the spec is invalid; nothing changes then. */
-  async put(name: string, raw: unknown, actor: string): Promise<RouteView> {
-    return this.mutateRoute(name, (current) => {
+  /**
+   * Creates or replaces a route (a canary starts over). SY_ERR_BAD_REQUEST with every problem when the spec is invalid; nothing changes then.
+   * `expected` (every admin change takes it: the API's If-Match): the revision the caller saw, 0 = the route must not exist;
+   * when the route is at another one, nothing changes and a StaleRouteError (409) carries its current state. null: whatever is there.
+   */
+  async put(name: string, raw: unknown, actor: string, expected: number | null = null): Promise<RouteView> {
+    return this.mutateRoute(name, expected, (current) => {
       const spec = parseRouteSpec(name, raw, this.catalog);
       return specChange(name, current, spec, current === null ? 'create' : 'replace', actor, null, this.clock.now());
     });
   }
 
   /** Changes part of a route: a JSON merge patch of its spec, or `{ weights: { "<model>:<version>": w } }`. */
-  async patch(name: string, partial: unknown, actor: string): Promise<RouteView> {
-    return this.mutateRoute(name, (current) => {
+  async patch(name: string, partial: unknown, actor: string, expected: number | null = null): Promise<RouteView> {
+    return this.mutateRoute(name, expected, (current) => {
       if (current === null) throw routeNotFound(name);
       const patched = patchRouteSpec(current.spec, partial);
       if ('problems' in patched) throw invalidRoute(name, patched.problems);
@@ -277,19 +281,19 @@ export class Router {
   }
 
   /** Deletes a route with its statistics. */
-  async remove(name: string, actor: string): Promise<void> {
-    await this.mutate(name, (current) => {
+  async remove(name: string, actor: string, expected: number | null = null): Promise<void> {
+    await this.mutate(name, expected, (current) => {
       if (current === null) throw routeNotFound(name);
       return { record: null, actor, action: 'delete', before: current.spec, after: null, dropCounters: [countsKey(name), armsKey(name)] };
     });
   }
 
   /** pause | resume | promote | rollback a canary route (SY_ERR_CONFLICT when the canary's state does not allow it). */
-  async action(name: string, action: RouteAction, actor: string): Promise<RouteView> {
+  async action(name: string, action: RouteAction, actor: string, expected: number | null = null): Promise<RouteView> {
     if (!ROUTE_ACTIONS.includes(action)) {
       throw new GatewayError('SY_ERR_BAD_REQUEST', `unknown route action ${JSON.stringify(String(action)).slice(0, 40)}; expected one of ${ROUTE_ACTIONS.join(', ')}`);
     }
-    return this.mutateRoute(name, (current) => this.canary.actionChange(name, current, action, actor, () => routeNotFound(name)));
+    return this.mutateRoute(name, expected, (current) => this.canary.actionChange(name, current, action, actor, () => routeNotFound(name)));
   }
 
   /** The latest audit entries, newest first (from the store: every replica's). */
@@ -299,7 +303,7 @@ export class Router {
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
-  /** Stops the timers, writes the counters a last time (shared store), closes the store when owned. */
+  /** Stops the timers, syncs the counters a last time (countersInStore), closes the store when owned. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -307,7 +311,7 @@ export class Router {
     if (this.syncTimer !== null) this.clock.cancel(this.syncTimer);
     if (this.statsTimer !== null) this.clock.cancel(this.statsTimer);
     await this.queue.catch(() => undefined);
-    if (this.store.shared) await this.counters.syncAll(this.routes.values()).catch(() => undefined);
+    if (this.store.countersInStore) await this.counters.syncAll(this.routes.values()).catch(() => undefined);
     this.publishStats();
     if (this.ownsStore) await this.store.close();
   }
@@ -410,13 +414,16 @@ export class Router {
   /**
    * Computes a change from the route as it is now and writes it, compare-and-set on the
    * route's revision; when another replica changed the route meanwhile, reads it again and
-   * recomputes (up to 3 times). `compute` throws to reject (nothing is written).
+   * recomputes (up to 3 times). `compute` throws to reject (nothing is written). With
+   * `expected` (not null), a route at any other revision (0: any route at all) is not changed:
+   * StaleRouteError with the route as it is, also when another replica changed it meanwhile.
    */
-  private mutate(name: string, compute: (current: LiveRoute | null) => Change): Promise<RouteView | null> {
+  private mutate(name: string, expected: number | null, compute: (current: LiveRoute | null) => Change): Promise<RouteView | null> {
     return this.serial(async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (this.store.shared) await this.refresh(name);
         const current = this.routes.get(name) ?? null;
+        if (expected !== null && (current?.record.revision ?? 0) !== expected) throw new StaleRouteError(name, expected, current === null ? null : routeView(current));
         const change = compute(current);
         const view = await this.write(name, current, change);
         if (view !== undefined) return view;
@@ -426,8 +433,8 @@ export class Router {
   }
 
   /** As mutate, for changes that leave a route. */
-  private async mutateRoute(name: string, compute: (current: LiveRoute | null) => Change): Promise<RouteView> {
-    const view = await this.mutate(name, compute);
+  private async mutateRoute(name: string, expected: number | null, compute: (current: LiveRoute | null) => Change): Promise<RouteView> {
+    const view = await this.mutate(name, expected, compute);
     if (view === null) throw new GatewayError('SY_ERR_INTERNAL', `route "${name}" was written but cannot be served; the server log has the details`);
     return view;
   }

@@ -104,6 +104,14 @@ model_defaults: { max_batch_size: 16, dynamic_batching: { max_queue_delay_us: 50
 });
 
 describe('server config paths', () => {
+  it('state_dir defaults to ./state beside the config file; a relative one is read from its folder, from the environment from the cwd; null stays null', () => {
+    expect(fromText('').state_dir).toBe(path.join(BASE, 'state'));
+    expect(fromText('state_dir: ../var/state').state_dir).toBe(path.resolve(BASE, '../var/state'));
+    expect(fromText('state_dir: null').state_dir).toBeNull();
+    expect(fromText('state_dir: null', { SWITCHYARD_STATE_DIR: 'st' }).state_dir).toBe(path.join(CWD, 'st'));
+    expect(configErrorOf(() => fromText('state_dir: 3')).message).toMatch(/at state_dir: got 3, expected a folder path, or null/);
+  });
+
   it('a relative model_repository is read from the config file folder', () => {
     expect(fromText('model_repository: ../models').model_repository).toBe(path.resolve(BASE, '../models'));
     expect(fromText('model_repository: ./m/x').model_repository).toBe(path.join(BASE, 'm', 'x'));

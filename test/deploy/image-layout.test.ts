@@ -65,9 +65,11 @@ describe('the image file system (scripts/image-build.sh)', () => {
     });
     // as the Dockerfile: the program read-only, the log folder the gateway user's
     chmodTree(app, 0o222);
-    const logDir = path.join(app, 'examples', 'logs');
-    if (process.getuid?.() === 0) chownSync(logDir, user.uid, user.gid);
-    chmodSync(logDir, 0o755);
+    for (const writable of ['logs', 'state']) {
+      const d = path.join(app, 'examples', writable);
+      if (process.getuid?.() === 0) chownSync(d, user.uid, user.gid);
+      chmodSync(d, 0o755);
+    }
 
     const [entry, ...entryArgs] = [...instruction('ENTRYPOINT'), ...instruction('CMD')];
     const command = [...user.wrap, entry === 'node' ? process.execPath : entry!, ...entryArgs];

@@ -67,6 +67,8 @@ describe('switchyard serve', () => {
       SWITCHYARD_HTTP_PORT: '0',
       SWITCHYARD_GRPC_PORT: '0',
       SWITCHYARD_MODEL_REPOSITORY: EXAMPLE_MODELS,
+      // not examples/state: a gateway started by `npm start` may hold it, and a test leaves no state behind
+      SWITCHYARD_STATE_DIR: join(dir, 'state'),
     });
     const url = `http://127.0.0.1:${port}`;
     expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);

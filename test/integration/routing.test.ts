@@ -213,6 +213,28 @@ describe('admin API', () => {
     expect(entries.filter((e) => e.route === 'bluegreen').map((e) => e.actor)).toEqual(expect.arrayContaining(['release-bot']));
     expect(entries.filter((e) => e.route === 'bluegreen').length).toBeGreaterThanOrEqual(3);
   });
+
+  it('If-Match: a change against the revision the caller read applies; against a stale one it is a 409 with the route as it is now', async () => {
+    const spec = { policy: 'weighted', targets: [{ model: 'tabular', version: '1', weight: 100 }, { model: 'tabular', version: '2', weight: 0 }] };
+    const created = await send(t.url, 'PUT', '/admin/routes/guarded', spec, { ...auth, 'if-match': '"0"' });
+    expect(created.status).toBe(200);
+    const rev = created.json.revision as number;
+    expect((await send(t.url, 'PUT', '/admin/routes/guarded', spec, { ...auth, 'if-match': '"0"' })).status).toBe(409);
+    const moved = await send(t.url, 'PATCH', '/admin/routes/guarded', { weights: { 'tabular:1': 50, 'tabular:2': 50 } }, { ...auth, 'if-match': `"${rev}"` });
+    expect(moved.status).toBe(200);
+    // a stale page acts on what it saw
+    const stale = await send(t.url, 'PATCH', '/admin/routes/guarded', { weights: { 'tabular:1': 0, 'tabular:2': 100 } }, { ...auth, 'if-match': `"${rev}"` });
+    expect(stale.status).toBe(409);
+    expect(stale.json.code).toBe('SY_ERR_CONFLICT');
+    expect(stale.json.error).toMatch(/changed meanwhile/);
+    expect(stale.json.current).toEqual((await send(t.url, 'GET', '/admin/routes/guarded', undefined, auth)).json);
+    expect((stale.json.current as { revision: number }).revision).toBe(moved.json.revision);
+    expect((await send(t.url, 'DELETE', '/admin/routes/guarded', undefined, { ...auth, 'if-match': `"${rev}"` })).status).toBe(409);
+    const bad = await send(t.url, 'DELETE', '/admin/routes/guarded', undefined, { ...auth, 'if-match': 'yesterday' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/If-Match "yesterday" is not a route revision/);
+    expect((await send(t.url, 'DELETE', '/admin/routes/guarded', undefined, { ...auth, 'if-match': String(moved.json.revision) })).status).toBe(204);
+  });
 });
 
 describe('two gateways sharing one Redis', () => {

@@ -188,3 +188,47 @@ describe('routes from the config', () => {
     await third.close();
   });
 });
+
+describe('optimistic concurrency: a change made against a stale revision changes nothing and carries the route as it is', () => {
+  it('applies a change at the revision the caller read, refuses one against an older revision with the current state', async () => {
+    const router = await withAb();
+    const seen = router.get('ab');
+    const weights = { weights: { 'tabular:1': 50, 'tabular:2': 50 } };
+    const first = await router.patch('ab', weights, 'ui-1', seen.revision);
+    expect(first.revision).toBeGreaterThan(seen.revision);
+    // a second page still showing `seen` acts on it
+    for (const stale of [
+      router.patch('ab', { weights: { 'tabular:1': 0, 'tabular:2': 100 } }, 'ui-2', seen.revision),
+      router.put('ab', AB, 'ui-2', seen.revision),
+      router.remove('ab', 'ui-2', seen.revision),
+    ]) {
+      const e = await rejection(stale);
+      expect(e.code).toBe('SY_ERR_CONFLICT');
+      expect(e.httpStatus).toBe(409);
+      expect(e.message).toMatch(new RegExp(`against revision ${seen.revision}, but it is at revision ${first.revision} now`));
+      expect((e as unknown as { current: unknown }).current).toEqual(router.get('ab'));
+    }
+    expect(router.get('ab')).toEqual(first);
+    expect((await router.audit(10)).filter((a) => a.actor === 'ui-2')).toEqual([]);
+  });
+
+  it('0 means create only: refused when the route exists, and a change to a route that is gone is a conflict with current null', async () => {
+    const router = await withAb();
+    const e = await rejection(router.put('ab', AB, 'ui', 0));
+    expect(e.code).toBe('SY_ERR_CONFLICT');
+    const created = await router.put('fresh', AB, 'ui', 0);
+    expect(created.revision).toBeGreaterThan(0);
+    await router.remove('fresh', 'ui', created.revision);
+    const gone = await rejection(router.patch('fresh', { weights: { 'tabular:1': 1 } }, 'ui', created.revision));
+    expect(gone.code).toBe('SY_ERR_CONFLICT');
+    expect(gone.message).toMatch(/it does not exist now/);
+    expect((gone as unknown as { current: unknown }).current).toBeNull();
+  });
+
+  it('without an expected revision a change applies to whatever is there, as before', async () => {
+    const router = await withAb();
+    await router.patch('ab', { weights: { 'tabular:1': 50, 'tabular:2': 50 } }, 'a');
+    const r = await router.patch('ab', { weights: { 'tabular:1': 10, 'tabular:2': 90 } }, 'b');
+    expect(r.spec).toMatchObject({ targets: [{ weight: 10 }, { weight: 90 }] });
+  });
+});

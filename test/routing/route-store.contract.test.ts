@@ -1,11 +1,15 @@
 /**
- * The RouteStore contract (src/routing/store/store.ts), run against both implementations:
- * memory (one gateway) and Redis (a real redis-server, shared by replicas). What only one
- * does (shared counters, locks that exclude, change notifications, an emptied Redis) is
- * tested beside it.
+ * The RouteStore contract (src/routing/store/store.ts), run against every implementation:
+ * memory (one gateway), file (one gateway, kept in a state folder across restarts) and Redis
+ * (a real redis-server, shared by replicas). What only one does (shared counters, locks that
+ * exclude, change notifications, an emptied Redis, files) is tested beside it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { normaliseRouteSpec, type RouteSpec } from '../../src/routing/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileRouteStore } from '../../src/routing/store/file-store.js';
 import { MemoryRouteStore } from '../../src/routing/store/memory-store.js';
 import { RedisRouteStore } from '../../src/routing/store/redis-store.js';
 import type { AuditEntry, CreditRecord, RouteRecord, RouteStore, RouteWrite } from '../../src/routing/store/store.js';
@@ -19,8 +23,10 @@ const open: RouteStore[] = [];
 beforeAll(async () => {
   redis = await startRedis();
 });
+const stateDirs: string[] = [];
 afterAll(async () => {
   await redis.stop();
+  for (const d of stateDirs) rmSync(d, { recursive: true, force: true });
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
@@ -28,6 +34,14 @@ afterEach(async () => {
 
 const implementations: [string, () => Promise<RouteStore>][] = [
   ['memory', async () => new MemoryRouteStore()],
+  [
+    'file',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'switchyard-state-'));
+      stateDirs.push(dir);
+      return FileRouteStore.open({ dir, log: silentLogger });
+    },
+  ],
   ['redis', () => RedisRouteStore.connect({ url: redis.url, log: silentLogger, keyPrefix: `contract${prefixes++}:`, pollMs: 60_000 })],
 ];
 

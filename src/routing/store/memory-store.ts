@@ -20,6 +20,7 @@ export interface MemoryRouteStoreOptions {
 
 export class MemoryRouteStore implements RouteStore {
   readonly shared = false;
+  readonly countersInStore = false;
   private readonly routes = new Map<string, RouteRecord>();
   private readonly auditLog: AuditEntry[] = [];
   private readonly records: ExpiringMap<CreditRecord>;

@@ -60,6 +60,7 @@ const WARN_EVERY_MS = 10_000;
 
 export class RedisRouteStore implements RouteStore {
   readonly shared = true;
+  readonly countersInStore = true;
   private readonly client: ScriptedRedis;
   private readonly sub: Redis;
   private readonly log: Logger;

@@ -1,6 +1,7 @@
 /**
  * RouteStore: where routes and their state live. MemoryRouteStore keeps them in this
- * process; RedisRouteStore shares them between gateway replicas.
+ * process; FileRouteStore keeps them in this process and in a state folder, across restarts;
+ * RedisRouteStore shares them between gateway replicas.
  *
  * The router keeps a local mirror of every route and answers requests from it; the store is
  * never on the request path except for fire-and-forget writes (remember, counters). Who
@@ -79,6 +80,12 @@ export interface StoreListener {
 export interface RouteStore {
   /** true when other replicas share the store (the router then syncs counters with it) */
   readonly shared: boolean;
+  /**
+   * true when the router syncs its counter hashes with the store (syncCounters every
+   * syncIntervalMs and on close): a shared store sums them over replicas, the file store
+   * keeps them across restarts. false: the counters live in the router only.
+   */
+  readonly countersInStore: boolean;
   load(): Promise<RouteRecord[]>;
   /**
    * Whether the store has lost its state: it holds no revision counter although routes were
@@ -97,10 +104,10 @@ export interface RouteStore {
   forget(requestId: string): void;
   /**
    * Credits `reward` once: atomically takes the request's record, checks the reward kind,
-   * adds the reward to the record's counters (shared stores) and marks the id as credited.
+   * adds the reward to the record's counters (countersInStore) and marks the id as credited.
    */
   credit(requestId: string, reward: number): Promise<CreditResult>;
-  /** Adds `deltas` to a shared counter hash and returns the hash (shared stores only). */
+  /** Adds `deltas` to the store's counter hash and returns the hash (stores with countersInStore only). */
   syncCounters(key: string, deltas: readonly [string, number][], ttlS: number | null): Promise<Record<string, string>>;
   /** Takes a lock for `ttlMs`; a token to unlock with, or null when another holder has it. */
   tryLock(name: string, ttlMs: number): Promise<string | null>;

@@ -246,16 +246,16 @@ const paths: Record<string, Json> = {
   '/admin/routes': { get: op({ summary: 'every route: config and live state', tags: ['routes'], ok: ok({ type: 'object', required: ['routes'], properties: { routes: { type: 'array', items: anyObject } } }), errors: [405], admin: true }, 'listRoutes') },
   '/admin/routes/{route_name}': {
     get: op({ summary: 'one route: config, canary state, arm statistics', tags: ['routes'], params: ['route_name'], ok: ok(anyObject), errors: COMMON, admin: true }, 'getRoute'),
-    put: op({ summary: 'create or replace a route (body: the route spec)', tags: ['routes'], params: ['route_name'], body: json(anyObject), bodyRequired: true, ok: ok(anyObject), errors: [...COMMON, 409, 413, 503], admin: true }, 'putRoute'),
-    patch: op({ summary: 'change part of a route (JSON merge patch)', tags: ['routes'], params: ['route_name'], body: json(anyObject), bodyRequired: true, ok: ok(anyObject), errors: [...COMMON, 409, 413, 503], admin: true }, 'patchRoute'),
-    delete: op({ summary: 'delete a route', tags: ['routes'], params: ['route_name'], ok: { '200': { description: 'deleted', content: json(anyObject) }, '204': { description: 'deleted' } }, errors: [...COMMON, 409, 503], admin: true }, 'deleteRoute'),
+    put: op({ summary: 'create or replace a route (body: the route spec)', tags: ['routes'], params: ['route_name', 'IfMatch'], body: json(anyObject), bodyRequired: true, ok: ok(anyObject), errors: [...COMMON, 409, 413, 503], admin: true }, 'putRoute'),
+    patch: op({ summary: 'change part of a route (JSON merge patch)', tags: ['routes'], params: ['route_name', 'IfMatch'], body: json(anyObject), bodyRequired: true, ok: ok(anyObject), errors: [...COMMON, 409, 413, 503], admin: true }, 'patchRoute'),
+    delete: op({ summary: 'delete a route', tags: ['routes'], params: ['route_name', 'IfMatch'], ok: { '200': { description: 'deleted', content: json(anyObject) }, '204': { description: 'deleted' } }, errors: [...COMMON, 409, 503], admin: true }, 'deleteRoute'),
   },
   '/admin/routes/{route_name}/{action}': {
     post: op(
       {
         summary: 'pause, resume, promote or roll back a route',
         tags: ['routes'],
-        params: ['route_name', 'action'],
+        params: ['route_name', 'action', 'IfMatch'],
         ok: ok(anyObject),
         errors: [...COMMON, 409, 503],
         admin: true,
@@ -438,6 +438,14 @@ export const OPENAPI_DOCUMENT: Readonly<Json> = Object.freeze({
       route_name: pathParam('route_name', 'a route name', NAME),
       action: pathParam('action', 'what to do to the route', { type: 'string', enum: ['pause', 'resume', 'promote', 'rollback'] }),
       audit_limit: { name: 'limit', in: 'query', required: false, description: 'newest entries to answer (default 100)', schema: { type: 'integer', minimum: 1, maximum: 10000 } },
+      IfMatch: {
+        name: 'If-Match',
+        in: 'header',
+        required: false,
+        description:
+          'optimistic concurrency: the `revision` of the route as last read ("0": the route must not exist); when it is at another revision nothing changes and the answer is 409 with the route as it is now in `current`',
+        schema: { type: 'string', pattern: '^(W/)?"?[0-9]{1,15}"?$' },
+      },
       InferenceHeaderContentLength: {
         name: 'Inference-Header-Content-Length',
         in: 'header',

@@ -12,11 +12,17 @@
  *
  * The actor written to the audit log is the `x-switchyard-actor` header when sent, else
  * `admin@<client address>`.
+ *
+ * Optimistic concurrency: a change (PUT, PATCH, DELETE, action) with `If-Match: "<revision>"`
+ * (the `revision` of the route as the caller last read it; "0" = create only, the route must
+ * not exist) is made only if the route is still at that revision; otherwise nothing changes
+ * and the answer is 409 {"error", "code": "SY_ERR_CONFLICT", "current": <the route now, or
+ * null>}. Without If-Match a change applies to whatever is there (as before).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway.js';
-import { ROUTE_ACTIONS, type RouteAction } from '../../routing/index.js';
+import { ROUTE_ACTIONS, StaleRouteError, type RouteAction } from '../../routing/index.js';
 import { checkAdminAccess } from '../admin-auth.js';
 import { contentLengthOf, readBody } from './body.js';
 import { decodeSegment, parseJsonBody } from './json-endpoint.js';
@@ -31,6 +37,18 @@ interface AdminCall {
   /** the decoded {name} path segment ('' when the path has none) */
   readonly name: string;
   readonly query: string;
+  /** the If-Match revision, or null when none was sent */
+  readonly expected: number | null;
+}
+
+/** `If-Match: "12"` (or 12, or W/"12") → 12; absent → null; anything else is a 400. */
+function ifMatch(raw: string): number | null {
+  if (raw === '') return null;
+  const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(raw);
+  if (m === null) {
+    throw new GatewayError('SY_ERR_BAD_REQUEST', `If-Match ${JSON.stringify(raw.slice(0, 40))} is not a route revision; send the "revision" of the route as you read it, e.g. If-Match: "12" ("0": the route must not exist yet)`);
+  }
+  return Number(m[1]);
 }
 
 function parseBody(body: Buffer): unknown {
@@ -60,13 +78,14 @@ export function registerRouteAdmin(app: TemplatedApp, gateway: Gateway): void {
         actor: req.getHeader('x-switchyard-actor').slice(0, 128) || `admin@${peer}`,
         name: req.getParameter(0) === undefined ? '' : decodeSegment(req.getParameter(0) ?? ''),
         query: req.getQuery() ?? '',
+        expected: ifMatch(req.getHeader('if-match')),
       };
       const run = (body: unknown): void => {
         Promise.resolve()
           .then(() => fn(call, body))
           .then(
             (value) => (value === undefined ? ex.send(204, 'application/json', '') : ex.json(status, value)),
-            (e: unknown) => ex.error(e),
+            (e: unknown) => (e instanceof StaleRouteError ? stale(ex, e) : ex.error(e)),
           );
       };
       if (!withBody) {
@@ -87,17 +106,22 @@ export function registerRouteAdmin(app: TemplatedApp, gateway: Gateway): void {
 
   app.get('/admin/routes', (res, req) => handle(res, req, false, () => ({ routes: router().list() })));
   app.get('/admin/routes/:name', (res, req) => handle(res, req, false, (c) => router().get(c.name)));
-  app.put('/admin/routes/:name', (res, req) => handle(res, req, true, (c, body) => router().put(c.name, body, c.actor)));
-  app.patch('/admin/routes/:name', (res, req) => handle(res, req, true, (c, body) => router().patch(c.name, body, c.actor)));
-  app.del('/admin/routes/:name', (res, req) => handle(res, req, false, async (c) => router().remove(c.name, c.actor)));
+  app.put('/admin/routes/:name', (res, req) => handle(res, req, true, (c, body) => router().put(c.name, body, c.actor, c.expected)));
+  app.patch('/admin/routes/:name', (res, req) => handle(res, req, true, (c, body) => router().patch(c.name, body, c.actor, c.expected)));
+  app.del('/admin/routes/:name', (res, req) => handle(res, req, false, async (c) => router().remove(c.name, c.actor, c.expected)));
   app.post('/admin/routes/:name/:action', (res, req) => {
     const action = req.getParameter(1) ?? '';
     handle(res, req, false, (c) => {
       if (!(ROUTE_ACTIONS as readonly string[]).includes(action)) {
         throw new GatewayError('SY_ERR_NOT_FOUND', `no route action "${action.slice(0, 40)}"; use one of ${ROUTE_ACTIONS.join(', ')}`);
       }
-      return router().action(c.name, action as RouteAction, c.actor);
+      return router().action(c.name, action as RouteAction, c.actor, c.expected);
     });
   });
   app.get('/admin/audit', (res, req) => handle(res, req, false, async (c) => ({ entries: await router().audit(auditLimit(c.query)) })));
+}
+
+/** 409 for a change against a stale revision: the usual error body plus the route as it is now. */
+function stale(ex: Exchange, e: StaleRouteError): void {
+  ex.json(e.httpStatus, { error: e.message, code: e.code, current: e.current }, [['x-switchyard-error', e.code]]);
 }
