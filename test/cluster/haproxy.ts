@@ -67,6 +67,8 @@ export interface RunningHaproxy {
   readonly url: string;
   /** the state of each server ("UP", "DOWN", …) by name, from the stats CSV */
   servers(): Promise<Map<string, string>>;
+  /** requests retried and redispatched away from each server (the stats CSV's wretr, wredis) */
+  retries(): Promise<Map<string, { retried: number; redispatched: number }>>;
   stop(): Promise<void>;
 }
 
@@ -89,15 +91,17 @@ export async function startHaproxy(o: HaproxyOptions, configPath: string, logPat
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const servers = async (): Promise<Map<string, string>> => {
+  const rows = async (): Promise<string[][]> => {
     const csv = await (await fetch(`http://127.0.0.1:${o.statsPort}/stats;csv`)).text();
-    const m = new Map<string, string>();
-    for (const line of csv.split('\n')) {
-      const f = line.split(',');
-      if (f[0] === 'gateways' && f[1] !== 'BACKEND' && f[1] !== 'FRONTEND') m.set(f[1], f[17]);
-    }
-    return m;
+    return csv
+      .split('\n')
+      .map((line) => line.split(','))
+      .filter((f) => f[0] === 'gateways' && f[1] !== 'BACKEND' && f[1] !== 'FRONTEND');
   };
+  // columns of HAProxy's stats CSV: 1 svname, 15 wretr, 16 wredis, 17 status
+  const servers = async (): Promise<Map<string, string>> => new Map((await rows()).map((f) => [f[1], f[17]]));
+  const retries = async (): Promise<Map<string, { retried: number; redispatched: number }>> =>
+    new Map((await rows()).map((f) => [f[1], { retried: Number(f[15]), redispatched: Number(f[16]) }]));
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
@@ -115,5 +119,5 @@ export async function startHaproxy(o: HaproxyOptions, configPath: string, logPat
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { child, url: `http://127.0.0.1:${o.port}`, servers, stop };
+  return { child, url: `http://127.0.0.1:${o.port}`, servers, retries, stop };
 }

@@ -297,6 +297,8 @@ async function main(): Promise<number> {
     const g1Exit = await Promise.race([g1.gateway.exited, sleep(20_000).then(() => null)]);
     if (g1Exit === null || g1Exit.code !== 0) steps.push(`g1 did not exit cleanly after the final SIGTERM: ${JSON.stringify(g1Exit)}`);
 
+    const retried = await lb.retries();
+    const lbLine = `haproxy retried / redispatched away from ${[...retried].map(([n, r]) => `${n} ${r.retried}/${r.redispatched}`).join(', ')}`;
     const { table, problems } = reconcileCluster({
       replicas: NAMES,
       sent: load.sent,
@@ -315,6 +317,7 @@ async function main(): Promise<number> {
     });
     console.log('');
     for (const line of table) console.log(line);
+    console.log(lbLine);
     console.log('');
     const all = [...steps, ...problems];
     if (all.length > 0) {
