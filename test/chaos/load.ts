@@ -3,6 +3,7 @@
  * the other (paced to a total rate), every request with its own id and its own entry in the
  * ledger. REST loops share one undici Pool (keep-alive); gRPC loops share one channel.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ServiceError } from '@grpc/grpc-js';
 import { Pool } from 'undici';
@@ -20,6 +21,10 @@ export interface LoadOptions {
   readonly loops: Readonly<Record<Lane, number>>;
   /** requests per second, all loops together */
   readonly rate: number;
+  /** called with every REST answer's headers (e.g. which replica a load balancer picked) */
+  readonly onAnswer?: (s: Sent, headers: IncomingHttpHeaders) => void;
+  /** prefix of the request ids (default "chaos") */
+  readonly idPrefix?: string;
 }
 
 const ROW = Array.from({ length: 16 }, (_, i) => (i - 8) / 4);
@@ -92,7 +97,7 @@ export class Load {
       await this.pace();
       if (this.gone) return;
       if (this.paused !== null) continue;
-      const s: Sent = { id: `chaos-${n}-${this.seq++}`, lane, sentAt: performance.now(), doneAt: null, status: null, code: null, connectionClose: false, failure: null };
+      const s: Sent = { id: `${this.opts.idPrefix ?? 'chaos'}-${n}-${this.seq++}`, lane, sentAt: performance.now(), doneAt: null, status: null, code: null, connectionClose: false, failure: null };
       this.sent.push(s);
       this.inflight++;
       try {
@@ -125,6 +130,7 @@ export class Load {
       const code = r.headers['x-switchyard-error'];
       s.code = r.statusCode === 200 ? 'success' : typeof code === 'string' ? code : `HTTP ${r.statusCode} without x-switchyard-error`;
       s.connectionClose = String(r.headers.connection ?? '').toLowerCase() === 'close';
+      this.opts.onAnswer?.(s, r.headers);
     } catch (e) {
       s.failure = reason(e);
     }

@@ -11,14 +11,13 @@
  *
  * Environment: CHAOS_RATE (requests/s, default 1500), CHAOS_REDIS_DOWN_MS (default 1500), CHAOS_KEEP=1 keeps the temp folder.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import { BIN, ROOT, cleanEnv } from '../helpers/cli.js';
+import { adminCall, seriousLines, serveGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { EXAMPLE_MODELS } from '../helpers/server.js';
 import { reconcile, type ChaosRun } from './ledger.js';
@@ -38,49 +37,6 @@ const now = (): number => performance.now();
 const started = now();
 const say = (msg: string): void => console.log(`[chaos ${((now() - started) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
 
-interface Gateway {
-  child: ChildProcess;
-  http: string;
-  grpc: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-}
-
-/** Starts `switchyard serve --config <file>` and resolves once it logs where it listens. */
-function serve(config: string, env: Record<string, string>, logPath: string): Promise<Gateway> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = createWriteStream(logPath);
-  child.stdout!.pipe(out);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, at: now() })),
-  );
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      out.write(d);
-      buf += d.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        try {
-          const rec = JSON.parse(line) as { msg?: string; http?: string; grpc?: string };
-          if (rec.msg === 'switchyard listening' && rec.http !== undefined && rec.grpc !== undefined) {
-            resolve({ child, http: `http://127.0.0.1:${rec.http.split(':').pop()}`, grpc: `127.0.0.1:${rec.grpc.split(':').pop()}`, exited });
-          }
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    void exited.then((e) => reject(new Error(`the gateway exited before it listened (code ${e.code}); its log: ${logPath}`)));
-  });
-}
-
-async function admin(url: string, method: string, body?: unknown): Promise<{ status: number; text: string }> {
-  const r = await fetch(url, { method, headers: { 'content-type': 'application/json', 'x-switchyard-actor': 'chaos' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: r.status, text: await r.text() };
-}
-
 /** switchyard_requests_total summed by its protocol and status labels (key "rest,success", as ledger.metricKey). */
 function requestsByStatus(metrics: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -96,7 +52,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-chaos-'));
   const steps: string[] = []; // a step of the run that failed (besides the ledger's counts)
   let redis: TestRedis | null = await startRedis();
-  let gateway: Gateway | null = null;
+  let gateway: GatewayProcess | null = null;
   try {
     const repo = join(dir, 'models');
     cpSync(join(EXAMPLE_MODELS, MODEL), join(repo, MODEL), { recursive: true });
@@ -116,16 +72,16 @@ async function main(): Promise<number> {
       }),
     );
     const gatewayLog = join(dir, 'gateway.log');
-    gateway = await serve(config, { SWITCHYARD_FAULT_INJECTION: `worker-exit-on-file=${killFile}` }, gatewayLog);
+    gateway = await serveGateway(config, { SWITCHYARD_FAULT_INJECTION: `worker-exit-on-file=${killFile}` }, gatewayLog);
     say(`gateway pid ${gateway.child.pid} on ${gateway.http} and ${gateway.grpc}; redis pid ${redis.pid} on ${redis.url}; ${RATE} requests/s`);
 
-    const put = await admin(`${gateway.http}/admin/routes/${ROUTE}`, 'PUT', {
+    const put = await adminCall(`${gateway.http}/admin/routes/${ROUTE}`, 'PUT', {
       policy: 'weighted',
       targets: [
         { model: MODEL, version: '1', weight: 50 },
         { model: MODEL, version: '2', weight: 50 },
       ],
-    });
+    }, 'chaos');
     if (put.status !== 200 && put.status !== 201) throw new Error(`creating route ${ROUTE} failed: ${put.status} ${put.text}`);
 
     const load = new Load({ httpUrl: gateway.http, grpcAddress: gateway.grpc, model: MODEL, route: ROUTE, loops: { 'rest:model': 12, 'rest:route': 12, 'grpc:model': 4 }, rate: RATE });
@@ -136,7 +92,7 @@ async function main(): Promise<number> {
     say(`a. ${RELOADS} reloads of ${MODEL} through POST /v2/repository/models/${MODEL}/load`);
     const reload = { from: now(), to: 0 };
     for (let i = 0; i < RELOADS; i++) {
-      const r = await admin(`${gateway.http}/v2/repository/models/${MODEL}/load`, 'POST', {});
+      const r = await adminCall(`${gateway.http}/v2/repository/models/${MODEL}/load`, 'POST', {}, 'chaos');
       if (r.status !== 200) steps.push(`reload ${i + 1} answered ${r.status}: ${r.text.slice(0, 200)}`);
       await sleep(400);
     }
@@ -219,11 +175,9 @@ async function main(): Promise<number> {
       console.log(`FAILED: ${all.length} problem(s); the gateway's log is ${gatewayLog}`);
       for (const p of all) console.log(`  - ${p}`);
       // CI keeps no temp folder: the gateway's warnings and errors go with the failure
-      const serious = readFileSync(gatewayLog, 'utf8')
-        .split('\n')
-        .filter((l) => /"level":"(warn|error)"/.test(l));
-      if (serious.length > 0) console.log(`the gateway's warnings and errors (last ${Math.min(20, serious.length)} of ${serious.length}):`);
-      for (const l of serious.slice(-20)) console.log(`  ${l.slice(0, 400)}`);
+      const serious = seriousLines(readFileSync(gatewayLog, 'utf8'));
+      if (serious.total > 0) console.log(`the gateway's warnings and errors (last ${serious.last.length} of ${serious.total}):`);
+      for (const l of serious.last) console.log(`  ${l}`);
       process.env.CHAOS_KEEP = '1';
       return 1;
     }

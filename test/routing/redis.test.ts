@@ -27,8 +27,8 @@ const AB = {
 const MAB = { policy: 'bandit', targets: [{ model: 'tabular', version: '1' }, { model: 'tabular', version: '2' }] };
 
 /** One gateway replica's router over the shared redis-server. */
-async function replica(routes: Record<string, unknown> = {}, seed = 1): Promise<Router> {
-  const store = await RedisRouteStore.connect({ url: redis.url, log: silentLogger, pollMs: 200 });
+async function replica(routes: Record<string, unknown> = {}, seed = 1, unknownRetryMs?: number): Promise<Router> {
+  const store = await RedisRouteStore.connect({ url: redis.url, log: silentLogger, pollMs: 200, unknownRetryMs });
   const router = await Router.create({ routes, store, catalog: catalogOf(), log: silentLogger, random: seededRandom(seed), syncIntervalMs: 50, statsIntervalMs: 60_000 });
   open.push(router);
   return router;
@@ -89,6 +89,41 @@ describe('routes shared through a real redis-server', () => {
       admin.disconnect();
     }
     expect(await b.feedback('not-served', 1)).toBe('unknown');
+  });
+
+  it('a reward sent to another replica the moment a request is answered is credited', async () => {
+    // found by `npm run test:cluster`: the serving replica's feedback record (SET req:<id>)
+    // was auto-pipelined behind the round trip in flight, the answer overtook it, and a reward
+    // sent at once to another replica was a 404 unknown (~1% of them)
+    // (b looks an unknown id up once only: this is about the record being sent in time)
+    const a = await replica({ mab: MAB }, 1, 0);
+    const b = await replica({ mab: MAB }, 2, 0);
+    const outcomes: Promise<string>[] = [];
+    for (let i = 0; i < 100; i++) {
+      // a round trip of a's in flight when the request is picked, as on a busy replica
+      void a.feedback(`not-served-${i}`, 1);
+      await new Promise((r) => setImmediate(r));
+      const id = `fast-${i}`;
+      a.record(a.pick('mab', request(id)), { ok: true, latencyUs: 1 });
+      outcomes.push(b.feedback(id, 1));
+    }
+    expect((await Promise.all(outcomes)).filter((o) => o !== 'credited')).toEqual([]);
+  });
+
+  it('an id whose record arrives shortly after its reward is still credited; a truly unknown one is unknown', async () => {
+    const a = await RedisRouteStore.connect({ url: redis.url, log: silentLogger });
+    const b = await RedisRouteStore.connect({ url: redis.url, log: silentLogger, unknownRetryMs: 100 });
+    try {
+      const late = b.credit('late-1', 1);
+      await new Promise((r) => setTimeout(r, 30));
+      a.remember('late-1', { route: 'mab', hash: 'arms:mab', prefix: 'tabular:1|', reward: 'b' });
+      expect((await late).outcome).toBe('credited');
+      const t0 = Date.now();
+      expect((await b.credit('never-served', 1)).outcome).toBe('unknown');
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 
   it('a restarted gateway resumes routes, canary state, bandit statistics and pending feedback', async () => {
