@@ -111,7 +111,7 @@ export class RowMapper {
       const shape = p.width >= 0 ? [...p.rowShape] : p.rowShape.map((d) => (d < 0 ? flat.length : d));
       if (p.width < 0 && p.rowShape.filter((d) => d < 0).length > 1) throw new RowError(`column "${name}": input "${name}" has more than one dynamic dimension; send the row as a KServe v2 request {"inputs": [...]} instead`);
       const data = allocateFor(dt, flat.length);
-      for (let i = 0; i < flat.length; i++) setValue(data, i, dt, flat[i], name);
+      for (let i = 0; i < flat.length; i++) setValue(data, i, dt, flat[i], flat.length > 1 ? `${name}[${i}]` : name);
       return new Tensor(name, dt, shape, data);
     }
     if (p.split !== null && values[p.split[0]] !== undefined) {

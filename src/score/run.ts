@@ -91,8 +91,29 @@ export class ScoreRun {
     const stream = await openInput(o.input);
     const size = (await stat(o.input)).size;
     const mapper = new RowMapper(scorer.inputs, scorer.batched, o.entityColumns);
+    let firstChecked = false;
+    const checkFirst = (row: InputRow): void => {
+      if (firstChecked || row.values === null || row.request) return;
+      // JSON rows have no header: the first one tells whether the columns are right at all
+      const problem = mapper.checkColumns(Object.keys(row.values));
+      if (problem !== null) throw new ScoreUsageError(`${o.input} row ${row.row} (line ${row.line}): ${problem}`);
+      firstChecked = true;
+    };
+    const rows = readRows(stream, {
+      format,
+      columns: o.columns,
+      onHeader: (columns) => {
+        const problem = mapper.checkColumns(columns);
+        if (problem !== null) throw new ScoreUsageError(`${o.columns === null ? `the CSV header of ${o.input}` : '--columns'}: ${problem}`);
+        firstChecked = true;
+      },
+    });
+    // the header (or first row) is checked before the output files are touched
+    let first: IteratorResult<InputRow>;
     let files: ScoreFiles;
     try {
+      first = await rows.next();
+      if (first.done !== true) checkFirst(first.value);
       files = await ScoreFiles.open({ output: o.output, errors: o.errors, resume: o.resume, overwrite: o.overwrite });
     } catch (e) {
       stream.destroy();
@@ -103,7 +124,6 @@ export class ScoreRun {
     let ok = 0;
     let failed = 0;
     let seen = 0;
-    let firstChecked = false;
     const tty = progress !== null && progress.isTTY === true;
     const timer = tty
       ? setInterval(() => {
@@ -166,28 +186,14 @@ export class ScoreRun {
     };
 
     try {
-      const rows = readRows(stream, {
-        format,
-        columns: o.columns,
-        onHeader: (columns) => {
-          const problem = mapper.checkColumns(columns);
-          if (problem !== null) throw new ScoreUsageError(`${o.columns === null ? `the CSV header of ${o.input}` : '--columns'}: ${problem}`);
-          firstChecked = true;
-        },
-      });
-      for await (const row of rows) {
+      for (let next = first; next.done !== true && !this.stopping; next = await rows.next()) {
+        const row = next.value;
         seen = row.row;
-        if (!firstChecked && row.values !== null && !row.request) {
-          // JSON rows have no header: the first one tells whether the columns are right at all
-          const problem = mapper.checkColumns(Object.keys(row.values));
-          if (problem !== null) throw new ScoreUsageError(`${o.input} row ${row.row} (line ${row.line}): ${problem}`);
-          firstChecked = true;
-        }
+        checkFirst(row);
         if (row.row <= skip) continue;
         if (count === cap) await writeOldest();
         ring[(head + count) % cap] = { row: row.row, done: start(row) };
         count++;
-        if (this.stopping) break;
       }
       while (count > 0) await writeOldest();
     } finally {
