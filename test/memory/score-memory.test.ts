@@ -38,9 +38,9 @@ beforeAll(async () => {
   for (let i = 0; i < ROWS; i++) {
     let line = '{"x":[' + next();
     for (let j = 1; j < 16; j++) line += ',' + next();
-    if (!out.write(line + ']}\n')) await new Promise((r) => out.once('drain', r));
+    if (!out.write(line + ']}\n')) await new Promise<void>((r) => out.once('drain', () => r()));
   }
-  await new Promise((r) => out.end(r));
+  await new Promise<void>((r) => out.end(() => r()));
 }, 120_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
