@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError, loadServerConfig, type ServerConfig } from './config/index.js';
 import { addRoutesCommand } from './cli/routes.js';
 import { addBenchCommand } from './cli/bench.js';
+import { addScoreCommand } from './cli/score.js';
 import { SERVER_VERSION } from './protocol/index.js';
 import { createLogger } from './core/index.js';
 
@@ -112,6 +113,7 @@ export function main(argv: string[]): void {
     });
   addRoutesCommand(program);
   addBenchCommand(program);
+  addScoreCommand(program);
   const features = program.command('features').description('online feature store tools');
   features
     .command('load')
