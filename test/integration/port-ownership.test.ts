@@ -46,7 +46,7 @@ describe('HTTP port ownership', () => {
     const file = join(dir, 'shared.yaml');
     writeFileSync(
       file,
-      stringify({ http: { host: '127.0.0.1', port, reuse_port: true }, grpc: { host: '127.0.0.1', port: 0 }, model_repository: EXAMPLE_MODELS, log_level: 'info', request_log: { sinks: [] } }),
+      stringify({ http: { host: '127.0.0.1', port, reuse_port: true }, grpc: { host: '127.0.0.1', port: 0 }, model_repository: EXAMPLE_MODELS, log_level: 'info', request_log: { sinks: [] }, state_dir: null }),
     );
     const a = await serve(['--config', file], {});
     const b = await serve(['--config', file], {});

@@ -113,6 +113,8 @@ describe('deploy/', () => {
     expect(dockerfile).toMatch(/^ARG BASE_IMAGE=node:\d+\.\d+\.\d+-trixie-slim$/m);
     expect(dockerfile).toMatch(/^FROM \$\{BASE_IMAGE\}$/m);
     const fileSink = config.request_log.sinks.find((s) => s.type === 'file');
-    expect(fileSink?.type === 'file' && dockerfile.includes(`install -d -o node -g node -m 0755 /app/examples/logs ${path.dirname(fileSink.path)}`)).toBe(true);
+    const owned = /^RUN install -d -o node -g node -m 0755 (.+)$/m.exec(dockerfile)?.[1].split(' ') ?? [];
+    expect(owned).toEqual(expect.arrayContaining(['/app/examples/logs', '/app/examples/state']));
+    expect(fileSink?.type === 'file' && owned.includes(path.dirname(fileSink.path))).toBe(true);
   });
 });
