@@ -107,7 +107,13 @@ describe('routes shared through a real redis-server', () => {
       a.record(a.pick('mab', request(id)), { ok: true, latencyUs: 1 });
       outcomes.push(b.feedback(id, 1));
     }
-    expect((await Promise.all(outcomes)).filter((o) => o !== 'credited')).toEqual([]);
+    // Redis orders the commands of one connection, not of two: when a's SET and b's credit reach
+    // it in the same event-loop turn, b's may run first (seen 0-2 of 100 here; the production
+    // store looks an unknown id up once more after 100 ms, next test). Held behind a's pipeline,
+    // 22 of 100 were unknown: the bound keeps that regression failing without flaking.
+    const unknown = (await Promise.all(outcomes)).filter((o) => o !== 'credited');
+    expect(unknown.every((o) => o === 'unknown')).toBe(true);
+    expect(unknown.length).toBeLessThanOrEqual(5);
   });
 
   it('an id whose record arrives shortly after its reward is still credited; a truly unknown one is unknown', async () => {
